@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { getMember, getTenant } from '@maestro/db';
+import { AppError, isScopeToken, type Scope } from '@maestro/domain';
+import { GraphQLError } from 'graphql';
+import type { Principal } from './auth.ts';
+import type { ApiResources } from './resources.ts';
+
+export interface Actor {
+  subject: string;
+  /** Tenant roles from membership, plus platform_admin when the token carries it. */
+  roles: string[];
+}
+
+export interface Context {
+  requestId: string;
+  principal: Principal;
+  actor: Actor;
+  /** The tenant/environment/region every read and write is confined to. */
+  scope: Scope;
+  tenant: {
+    id: string;
+    name: string;
+    dailyBudgetUsd: string;
+    alertThreshold: string;
+    maxConcurrentRuns: number;
+  };
+  resources: ApiResources;
+}
+
+export interface RequestHeaders {
+  authorization?: string | undefined;
+  environment?: string | undefined;
+  region?: string | undefined;
+}
+
+function httpError(message: string, code: string, status: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+/**
+ * Authenticates the request and fixes its scope. Failures here are request-level: 401 for a
+ * missing or invalid token, 400 for missing scope headers, 403 for a tenant the caller is
+ * not a member of.
+ */
+export async function createContext(resources: ApiResources, headers: RequestHeaders): Promise<Context> {
+  const requestId = randomUUID();
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(headers.authorization ?? '');
+  if (!match?.[1]) throw httpError('missing bearer token', 'UNAUTHENTICATED', 401);
+  let principal: Principal;
+  try {
+    principal = await resources.verifyToken(match[1]);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'UNAUTHENTICATED') {
+      throw httpError('invalid or expired token', 'UNAUTHENTICATED', 401);
+    }
+    throw error;
+  }
+
+  const environment = headers.environment?.trim();
+  const region = headers.region?.trim();
+  if (!environment || !isScopeToken(environment)) {
+    throw httpError('X-Maestro-Environment header is required (e.g. dev, staging, prod)', 'BAD_REQUEST', 400);
+  }
+  if (!region || !isScopeToken(region)) {
+    throw httpError('X-Maestro-Region header is required (e.g. US, EU)', 'BAD_REQUEST', 400);
+  }
+  if (!principal.tenantId) {
+    throw httpError('token carries no tenant_id', 'FORBIDDEN', 403);
+  }
+
+  const tenant = await loadTenant(resources, principal.tenantId);
+  const membership = await getMember(resources.db, tenant.id, principal.subject);
+  const isPlatformAdmin = principal.tokenRoles.includes('platform_admin');
+  if (!membership && !isPlatformAdmin) {
+    throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
+  }
+  const roles = [...(membership ? [membership.role] : []), ...(isPlatformAdmin ? ['platform_admin'] : [])];
+  return {
+    requestId,
+    principal,
+    actor: { subject: principal.subject, roles },
+    scope: { tenantId: tenant.id, environment, region },
+    tenant,
+    resources,
+  };
+}
+
+async function loadTenant(resources: ApiResources, tenantId: string): Promise<Context['tenant']> {
+  // Tenant ids are uuids; anything else cannot exist and must not reach the database.
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) {
+    throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
+  }
+  let tenant: Awaited<ReturnType<typeof getTenant>>;
+  try {
+    tenant = await getTenant(resources.db, tenantId);
+  } catch (error) {
+    throw new AppError('SERVICE_UNAVAILABLE', 'tenant store (postgres) is unavailable', { cause: error });
+  }
+  if (!tenant) throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
+  return tenant;
+}

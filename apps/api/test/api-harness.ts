@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTenant, type MemberRoleName, setMember } from '@maestro/db';
+import { loadServiceEnv, REPO_ROOT, uniqueName } from '@maestro/testing';
+import { closeApiResources, createApiResources } from '../src/api-instance.ts';
+import { signDevToken } from '../src/auth.ts';
+import { loadApiEnv } from '../src/env.ts';
+import type { ApiResources } from '../src/resources.ts';
+import { type ApiServer, createApiServer } from '../src/server.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/** A real API server on an ephemeral loopback port, wired to the real services. */
+export interface ApiHarness {
+  url: string;
+  resources: ApiResources;
+  server: ApiServer;
+  /** A fresh tenant with one member per given role; returns the tenant id. */
+  makeTenant(members: Record<string, MemberRoleName>): Promise<string>;
+  token(subject: string, tenantId?: string, roles?: string[]): Promise<string>;
+  gql(
+    query: string,
+    options: { token?: string; environment?: string; region?: string; variables?: unknown },
+  ): Promise<{
+    status: number;
+    body: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(): Promise<ApiHarness> {
+  const env = loadApiEnv({ ...loadServiceEnv(), MAESTRO_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
+  const resources = await createApiResources(env, REPO_ROOT);
+  const server = await createApiServer(resources, {
+    corsOrigins: [],
+    devAuthSecret: TEST_JWT_SECRET,
+    introspection: true,
+  });
+  const http: Server = await server.listen('127.0.0.1', 0);
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    url,
+    resources,
+    server,
+    async makeTenant(members) {
+      const tenant = await createTenant(resources.db, { name: uniqueName('tenant') });
+      for (const [subject, role] of Object.entries(members)) {
+        await setMember(resources.db, { tenantId: tenant.id, subject, role });
+      }
+      return tenant.id;
+    },
+    token: (subject, tenantId, roles) =>
+      signDevToken(TEST_JWT_SECRET, {
+        subject,
+        ...(tenantId ? { tenantId } : {}),
+        ...(roles ? { roles } : {}),
+      }),
+    async gql(query, options) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      if (options.environment) headers['x-maestro-environment'] = options.environment;
+      if (options.region) headers['x-maestro-region'] = options.region;
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables: options.variables }),
+      });
+      return { status: res.status, body: (await res.json()) as never };
+    },
+    async close() {
+      await server.stop();
+      await closeApiResources(resources);
+    },
+  };
+}

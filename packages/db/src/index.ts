@@ -1,0 +1,13 @@
+export type { CreatePrismaClientOptions, PrismaClient } from './client.ts';
+export { createPrismaClient } from './client.ts';
+export type { ApplyMigrationsOptions, ApplyMigrationsResult, MigrationErrorCode } from './migrate.ts';
+export {
+  applyMigrations,
+  describeTarget,
+  MigrationError,
+  migrationChecksum,
+  PRISMA_ADVISORY_LOCK_KEY,
+  PRISMA_MIGRATIONS_TABLE,
+} from './migrate.ts';
+export type { CreateTenantInput, MemberRecord, MemberRoleName, TenantRecord } from './tenants.ts';
+export { createTenant, getMember, getTenant, listMembers, MEMBER_ROLES, MemberRole, setMember } from './tenants.ts';

@@ -1,0 +1,4 @@
+export type { CompiledBundle } from './bundle.ts';
+export { readBundle } from './bundle.ts';
+export type { BundleRef, RawDecision, WasmPolicy } from './wasm-engine.ts';
+export { loadWasmPolicy } from './wasm-engine.ts';

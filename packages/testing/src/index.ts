@@ -1,0 +1,3 @@
+export { uniqueName, uniqueTenantId } from './ids.ts';
+export type { ServiceEnv } from './service-env.ts';
+export { loadServiceEnv, REPO_ROOT } from './service-env.ts';
