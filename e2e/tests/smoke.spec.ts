@@ -54,7 +54,9 @@ test.describe('Switchboard home', () => {
     await expect(panel).toHaveAttribute('aria-busy', 'false');
   });
 
-  test('API status shows a loading state, then "ok" when /healthz answers {"status":"ok"}', async ({ page }) => {
+  test('API status shows a loading state, then "ok" when /healthz answers {"status":"ok"}', async ({
+    page,
+  }) => {
     // Hold the health request until the loading state has been checked, then answer like the API.
     let release!: () => void;
     const released = new Promise<void>((resolve) => {

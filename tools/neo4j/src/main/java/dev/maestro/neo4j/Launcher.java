@@ -14,6 +14,7 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
@@ -23,7 +24,13 @@ import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.internal.kernel.api.connectioninfo.ClientConnectionInfo;
+import org.neo4j.internal.kernel.api.security.AuthenticationResult;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.kernel.api.security.AuthManager;
+import org.neo4j.kernel.api.security.AuthToken;
+import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.logging.log4j.Log4jLogProvider;
 
 /**
@@ -84,37 +91,40 @@ public final class Launcher {
             die(EXIT_FAILURE, "cannot prepare data dir " + home + ": " + e.getMessage());
         }
 
+        // Whatever DBMS is running when SIGTERM/SIGINT (or System.exit) arrives is shut down cleanly.
+        AtomicReference<DatabaseManagementService> running = new AtomicReference<>();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            DatabaseManagementService dbms = running.getAndSet(null);
+            if (dbms != null) {
+                System.out.println("neo4j: shutting down");
+                dbms.shutdown();
+                System.out.flush();
+            }
+            stopped.countDown();
+        }, "neo4j-shutdown"));
+        installSignalExit("TERM");
+        installSignalExit("INT");
+
         try {
             // First start only: create the system database and set the real password while no
             // network connector is open, so the default neo4j/neo4j login is never reachable.
             Path marker = home.resolve(PASSWORD_MARKER);
             if (!Files.exists(marker)) {
                 DatabaseManagementService offline = builder(home, null, null).build();
-                try {
-                    syncPassword(offline, password);
-                } finally {
+                running.set(offline);
+                syncPassword(offline, password);
+                if (running.compareAndSet(offline, null)) {
                     offline.shutdown();
                 }
                 Files.writeString(marker, "initial password set\n");
             }
 
             DatabaseManagementService dbms = builder(home, bolt, http).build();
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.out.println("neo4j: shutting down");
-                try {
-                    dbms.shutdown();
-                } finally {
-                    System.out.flush();
-                    stopped.countDown();
-                }
-            }, "neo4j-shutdown"));
-            installSignalExit("TERM");
-            installSignalExit("INT");
-
+            running.set(dbms);
             // NEO4J_PASSWORD is the source of truth: apply it (and clear change-required) on every start.
-            long t0=System.nanoTime(); syncPassword(dbms, password); long t1=System.nanoTime();
-            awaitBolt(bolt, Duration.ofSeconds(60)); System.err.println("TIMING sync="+(t1-t0)/1000000+" bolt="+(System.nanoTime()-t1)/1000000);
+            syncPassword(dbms, password);
+            awaitBolt(bolt, Duration.ofSeconds(60));
 
             System.out.println("NEO4J_READY bolt://" + uriHost(bolt) + ":" + bolt.getPort());
             System.out.flush();
@@ -122,7 +132,7 @@ public final class Launcher {
         } catch (Throwable t) {
             System.err.println("neo4j: failed to start: " + t);
             t.printStackTrace();
-            System.exit(EXIT_FAILURE); // runs the shutdown hook if the DBMS was already started
+            System.exit(EXIT_FAILURE); // the shutdown hook stops a half-started DBMS
         }
     }
 
@@ -135,14 +145,16 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.udc_enabled, false) // no usage-data phone-home
                 // User-log lines already go to stdout; don't repeat them in the stderr debug log.
                 .setConfig(GraphDatabaseInternalSettings.duplication_user_messages, false)
-                // Memory: small page cache; heap is set on the java command line (-Xmx512m).
+                // Memory: small page cache; heap is set on the java command line (-Xmx512m). Transaction
+                // memory stays at Neo4j's default cap (70% of heap), so big transactions fail, not the JVM.
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
-                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, ByteUnit.mebiBytes(128))
                 // Runaway queries and lock waits are cut off instead of hanging the app.
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(2))
                 .setConfig(GraphDatabaseSettings.lock_acquisition_timeout, Duration.ofSeconds(30))
                 // Keep transaction logs bounded on a dev box.
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "256M size")
+                // Netty waits a 5 s quiet period per event-loop group on shutdown (10 s total); 1 s is plenty.
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 1)
                 .setConfig(HttpsConnector.enabled, false)
                 .setConfig(BoltConnector.enabled, bolt != null)
                 .setConfig(HttpConnector.enabled, http != null);
@@ -160,16 +172,34 @@ public final class Launcher {
     /** Sets the neo4j password and clears the "change required" flag via the system database. */
     private static void syncPassword(DatabaseManagementService dbms, String password) {
         var system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+        if (passwordIsCurrent(system, password)) {
+            return; // nothing to change; skips the (cold, several seconds) Cypher administration path
+        }
         try {
             system.executeTransactionally(
                     "ALTER USER " + ADMIN_USER + " SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
         } catch (RuntimeException e) {
             // Neo4j refuses to "change" a password to its current value; then only clear the flag.
-            System.err.println("TIMING exc " + e);
             if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
                 throw e;
             }
             system.executeTransactionally("ALTER USER " + ADMIN_USER + " SET PASSWORD CHANGE NOT REQUIRED");
+        }
+    }
+
+    /**
+     * True if neo4j/password already logs in without a forced password change. Uses the kernel's
+     * AuthManager (internal API, so any problem just means "unknown" and the ALTER USER path runs).
+     */
+    private static boolean passwordIsCurrent(GraphDatabaseService system, String password) {
+        try {
+            AuthManager auth = ((GraphDatabaseAPI) system).getDependencyResolver().resolveDependency(AuthManager.class);
+            var login = auth.login(
+                    AuthToken.newBasicAuthToken(ADMIN_USER, password.getBytes(StandardCharsets.UTF_8)),
+                    ClientConnectionInfo.EMBEDDED_CONNECTION);
+            return login.subject().getAuthenticationResult() == AuthenticationResult.SUCCESS;
+        } catch (Exception | LinkageError e) {
+            return false;
         }
     }
 
@@ -202,7 +232,6 @@ public final class Launcher {
     }
 
     /** A trapped SIGTERM/SIGINT becomes System.exit(0): shutdown hooks run and the exit code is 0. */
-    @SuppressWarnings("restriction")
     private static void installSignalExit(String name) {
         try {
             sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> new Thread(() -> System.exit(0)).start());
@@ -226,6 +255,8 @@ public final class Launcher {
                     <Root level="@LEVEL@"><AppenderRef ref="Stderr"/></Root>
                     <Logger name="QueryLogger" level="OFF" additivity="false"/>
                     <Logger name="HttpLogger" level="OFF" additivity="false"/>
+                    <!-- harmless "Unknown channel option 'SO_REUSEADDR'" for the in-JVM bolt-local channel -->
+                    <Logger name="io.netty.bootstrap.ServerBootstrap" level="ERROR"/>
                     <Logger name="SecurityLogger" level="WARN" additivity="false"><AppenderRef ref="Stderr"/></Logger>
                   </Loggers>
                 </Configuration>
@@ -233,15 +264,17 @@ public final class Launcher {
         Files.writeString(home.resolve("conf").resolve("server-logs.xml"), xml, StandardCharsets.UTF_8);
     }
 
-    /** Exits with code 3 and one line on stderr if host:port cannot be bound. */
+    /** Exits with code 3 and one line on stderr if host:port is taken (2 if it cannot be bound at all). */
     private static void ensurePortFree(SocketAddress address) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true); // ignore TIME_WAIT leftovers from a previous run
             probe.bind(new InetSocketAddress(address.getHostname(), address.getPort()));
-        } catch (BindException e) {
-            die(EXIT_PORT_IN_USE, "port " + address + " is already in use");
         } catch (IOException e) {
-            die(EXIT_PORT_IN_USE, "cannot bind " + address + ": " + e.getMessage());
+            String reason = String.valueOf(e.getMessage());
+            if (e instanceof BindException && reason.contains("in use")) {
+                die(EXIT_PORT_IN_USE, "port " + address + " is already in use");
+            }
+            die(EXIT_CONFIG, "cannot bind " + address + ": " + reason);
         }
     }
 
