@@ -66,7 +66,9 @@ try {
       .map(([s, r]) => `${s} (${r})`)
       .join(', '),
   );
-  console.log(`seed: tenant ${TENANT_NAME} (${tenantId}), ${Object.keys(USERS).length} users, ${created} new workflow versions`);
+  console.log(
+    `seed: tenant ${TENANT_NAME} (${tenantId}), ${Object.keys(USERS).length} users, ${created} new workflow versions`,
+  );
 } finally {
   await db.$disconnect();
   await graph.close();

@@ -116,11 +116,27 @@ as_pg() {
   if [ "$(id -u)" = 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi
 }
 
+# As root, the postgres user must be able to reach .maestro/postgres. A checkout under a
+# private directory (mode 700, e.g. a CI temp dir) blocks that: grant traverse-only (+x) on the
+# blocking ancestors and say so.
+pg_traverse() {
+  local dir=$1
+  setpriv --reuid=postgres --regid=postgres --init-groups -- test -x "$dir" 2>/dev/null && return 0
+  local d=$dir
+  while [ "$d" != / ]; do
+    if ! setpriv --reuid=postgres --regid=postgres --init-groups -- test -x "$d" 2>/dev/null; then
+      chmod o+x "$d" && say "postgres: granted traverse (o+x) on $d so the postgres user can reach its data"
+    fi
+    d=$(dirname "$d")
+  done
+}
+
 postgres_up() {
   pg_bin
   alive postgres && return 0
   claim_port postgres "$PG_PORT"
   local data="$STATE/postgres/data"
+  [ "$(id -u)" = 0 ] && pg_traverse "$STATE"
   if [ ! -f "$data/PG_VERSION" ]; then
     mkdir -p "$data"
     [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STATE/postgres"
@@ -162,7 +178,10 @@ neo4j_up() {
   mkdir -p "$STATE/neo4j/data"
   NEO4J_PASSWORD="$pw" NEO4J_DATA_DIR="$STATE/neo4j/data" \
     NEO4J_BOLT_LISTEN="127.0.0.1:$NEO4J_BOLT_PORT" NEO4J_HTTP_LISTEN="127.0.0.1:$NEO4J_HTTP_PORT" \
-    java -Xms256m -Xmx768m -XX:+UseG1GC -cp "$ROOT/tools/neo4j/target/neo4j-launcher.jar:$ROOT/tools/neo4j/target/lib/*" \
+    java -Xms512m -Xmx768m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
+    --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
+    -cp "$ROOT/tools/neo4j/target/neo4j-launcher.jar:$ROOT/tools/neo4j/target/lib/*" \
     dev.maestro.neo4j.Launcher >"$LOGS/neo4j.log" 2>&1 &
   echo $! >"$RUN/neo4j.pid"
   wait_healthy neo4j 180 grep -q '^NEO4J_READY' "$LOGS/neo4j.log"

@@ -63,7 +63,8 @@ describe('whoami over HTTP', () => {
     for (const headers of [
       { region: 'EU' },
       { environment: 'dev' },
-      { environment: 'prod\r\nx', region: 'EU' },
+      { environment: "prod' OR '1'='1", region: 'EU' },
+      { environment: 'dev', region: '../../EU' },
     ]) {
       const { status, body } = await api.gql(WHOAMI, { token, ...headers });
       expect(status).toBe(400);

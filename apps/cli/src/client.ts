@@ -31,7 +31,10 @@ export async function graphql<T>(options: ClientOptions, query: string, variable
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
-    throw new CliError('SERVICE_UNAVAILABLE', `cannot reach the API at ${options.apiUrl}: ${(error as Error).message}`);
+    throw new CliError(
+      'SERVICE_UNAVAILABLE',
+      `cannot reach the API at ${options.apiUrl}: ${(error as Error).message}`,
+    );
   }
   const body = (await res.json().catch(() => ({}))) as {
     data?: T;

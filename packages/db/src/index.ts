@@ -10,4 +10,12 @@ export {
   PRISMA_MIGRATIONS_TABLE,
 } from './migrate.ts';
 export type { CreateTenantInput, MemberRecord, MemberRoleName, TenantRecord } from './tenants.ts';
-export { createTenant, getMember, getTenant, listMembers, MEMBER_ROLES, MemberRole, setMember } from './tenants.ts';
+export {
+  createTenant,
+  getMember,
+  getTenant,
+  listMembers,
+  MEMBER_ROLES,
+  MemberRole,
+  setMember,
+} from './tenants.ts';

@@ -133,7 +133,11 @@ export async function listMembers(db: PrismaClient, tenantId: string): Promise<M
 }
 
 /** One subject's membership of a tenant, or null. */
-export async function getMember(db: PrismaClient, tenantId: string, subject: string): Promise<MemberRecord | null> {
+export async function getMember(
+  db: PrismaClient,
+  tenantId: string,
+  subject: string,
+): Promise<MemberRecord | null> {
   const row = await db.member.findUnique({ where: { tenantId_subject: { tenantId, subject } } });
   return row === null ? null : toMemberRecord(row);
 }

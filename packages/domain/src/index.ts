@@ -1,5 +1,5 @@
+export { canonicalJson, digestOf } from './digest.ts';
 export type { AppErrorOptions, ErrorCode, SystemErrorCode, UserErrorCode } from './errors.ts';
 export { AppError, isAppError, SYSTEM_ERROR_CODES, USER_ERROR_CODES } from './errors.ts';
 export type { Scope } from './scope.ts';
 export { isScopeToken } from './scope.ts';
-export { canonicalJson, digestOf } from './digest.ts';

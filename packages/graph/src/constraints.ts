@@ -30,10 +30,12 @@ export async function applyConstraints(graph: Graph): Promise<ConstraintReport> 
     for (const statement of CONSTRAINTS) {
       await s.run(statement);
     }
-    const shown = await s.run(
-      'SHOW CONSTRAINTS YIELD name RETURN name UNION SHOW INDEXES YIELD name RETURN name',
-    );
-    return { applied: CONSTRAINTS.length, existing: shown.records.map((r) => r.get('name') as string) };
+    const existing = new Set<string>();
+    for (const show of ['SHOW CONSTRAINTS YIELD name', 'SHOW INDEXES YIELD name']) {
+      const shown = await s.run(show);
+      for (const r of shown.records) existing.add(r.get('name') as string);
+    }
+    return { applied: CONSTRAINTS.length, existing: [...existing] };
   } finally {
     await s.close();
   }

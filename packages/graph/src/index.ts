@@ -3,5 +3,5 @@ export { applyConstraints, CONSTRAINTS } from './constraints.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
 export { countActiveRuns } from './runs.ts';
-export { saveWorkflowVersion } from './workflows.ts';
 export type { SavedWorkflowVersion, WorkflowVersionInput } from './workflows.ts';
+export { saveWorkflowVersion } from './workflows.ts';

@@ -1,3 +1,3 @@
 export { coreEcho } from './core-echo.ts';
-export { defineStep } from './step-type.ts';
 export type { StepContext, StepType } from './step-type.ts';
+export { defineStep } from './step-type.ts';

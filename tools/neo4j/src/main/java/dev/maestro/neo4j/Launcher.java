@@ -2,6 +2,7 @@ package dev.maestro.neo4j;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.neo4j.cli.ExecutionContext;
+import org.neo4j.commandline.admin.security.SetInitialPasswordCommand;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -28,10 +31,12 @@ import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.internal.kernel.api.connectioninfo.ClientConnectionInfo;
 import org.neo4j.internal.kernel.api.security.AuthenticationResult;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.io.fs.DefaultFileSystemAbstraction;
 import org.neo4j.kernel.api.security.AuthManager;
 import org.neo4j.kernel.api.security.AuthToken;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.logging.log4j.Log4jLogProvider;
+import picocli.CommandLine;
 
 /**
  * Runs a persistent, authenticated Neo4j 5 Community server (Bolt, optionally HTTP) in this JVM.
@@ -55,7 +60,7 @@ import org.neo4j.logging.log4j.Log4jLogProvider;
 public final class Launcher {
     private static final String ADMIN_USER = "neo4j";
     private static final int MIN_PASSWORD_LENGTH = 8;
-    /** Written after the initial password has been set with Bolt still closed. */
+    /** Written once the first start has set the password (and Bolt never exposed neo4j/neo4j). */
     private static final String PASSWORD_MARKER = ".maestro-password-initialized";
 
     private static final int EXIT_FAILURE = 1;
@@ -107,31 +112,39 @@ public final class Launcher {
         installSignalExit("INT");
 
         try {
-            // First start only: create the system database and set the real password while no
-            // network connector is open, so the default neo4j/neo4j login is never reachable.
+            // The default neo4j/neo4j login must never be reachable over the network.
             Path marker = home.resolve(PASSWORD_MARKER);
-            if (!Files.exists(marker)) {
+            boolean firstStart = !Files.exists(marker);
+            if (firstStart && !Files.exists(home.resolve("data/databases/system"))) {
+                // Fresh store: same as `neo4j-admin dbms set-initial-password`; applied when the
+                // system database is created, before Bolt starts listening.
+                setInitialPassword(home, password);
+            } else if (firstStart) {
+                // Existing store we did not initialise: set the password with no connector open.
                 DatabaseManagementService offline = builder(home, null, null).build();
                 running.set(offline);
                 syncPassword(offline, password);
                 if (running.compareAndSet(offline, null)) {
                     offline.shutdown();
                 }
-                Files.writeString(marker, "initial password set\n");
             }
 
             DatabaseManagementService dbms = builder(home, bolt, http).build();
             running.set(dbms);
             // NEO4J_PASSWORD is the source of truth: apply it (and clear change-required) on every start.
             syncPassword(dbms, password);
+            if (firstStart) {
+                Files.deleteIfExists(home.resolve("data/dbms/auth.ini")); // consumed; holds a password hash
+                Files.writeString(marker, "initial password set\n");
+            }
             awaitBolt(bolt, Duration.ofSeconds(60));
 
             System.out.println("NEO4J_READY bolt://" + uriHost(bolt) + ":" + bolt.getPort());
             System.out.flush();
             stopped.await();
         } catch (Throwable t) {
-            System.err.println("neo4j: failed to start: " + t);
             t.printStackTrace();
+            System.err.println("neo4j: failed to start: " + rootCause(t)); // last line = the summary
             System.exit(EXIT_FAILURE); // the shutdown hook stops a half-started DBMS
         }
     }
@@ -151,8 +164,10 @@ public final class Launcher {
                 // Runaway queries and lock waits are cut off instead of hanging the app.
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(2))
                 .setConfig(GraphDatabaseSettings.lock_acquisition_timeout, Duration.ofSeconds(30))
-                // Keep transaction logs bounded on a dev box.
-                .setConfig(GraphDatabaseSettings.keep_logical_logs, "256M size")
+                // Keep transaction logs small on a dev box: each log file is preallocated at the rotation
+                // size (default 256 MiB per database, i.e. ~0.5 GB for an empty DBMS).
+                .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(32))
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "128M size")
                 // Netty waits a 5 s quiet period per event-loop group on shutdown (10 s total); 1 s is plenty.
                 .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 1)
                 .setConfig(HttpsConnector.enabled, false)
@@ -167,6 +182,17 @@ public final class Launcher {
             b.setConfig(HttpConnector.listen_address, http).setConfig(HttpConnector.advertised_address, http);
         }
         return b;
+    }
+
+    /** Writes data/dbms/auth.ini via Neo4j's own set-initial-password command (no change required). */
+    private static void setInitialPassword(Path home, String password) {
+        PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+        var ctx = new ExecutionContext(
+                home, home.resolve("conf"), discard, System.err, new DefaultFileSystemAbstraction());
+        int rc = new CommandLine(new SetInitialPasswordCommand(ctx)).execute("--", password);
+        if (rc != 0) {
+            throw new IllegalStateException("set-initial-password failed with exit code " + rc);
+        }
     }
 
     /** Sets the neo4j password and clears the "change required" flag via the system database. */
@@ -306,6 +332,14 @@ public final class Launcher {
             die(EXIT_CONFIG, env + " has an unknown host: " + host);
         }
         return new SocketAddress(host, port);
+    }
+
+    private static String rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
     }
 
     private static String uriHost(SocketAddress address) {
