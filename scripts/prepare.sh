@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$ROOT"
 
 install_deps() {
-  # npm ci when node_modules is missing or older than the lockfile.
+  # Install when node_modules is missing or older than the lockfile. `npm install` rather than
+  # `npm ci`: the lockfile is written without registry URLs (omit-lockfile-registry-resolved),
+  # and npm 11 then leaves other platforms' optional binaries (biome, turbo) out of it, which
+  # `npm ci` rejects as out of sync. `npm install` honours the lockfile as it is.
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund
+    npm install --no-audit --no-fund
   else
     echo "dependencies up to date"
   fi

@@ -36,11 +36,16 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_of() { [ -f "$RUN/$1.pid" ] && cat "$RUN/$1.pid" 2>/dev/null || true; }
 
-alive() {
-  local pid
-  pid=$(pid_of "$1")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+# A pid is alive when it exists and is not a zombie (reparented children that nobody reaped
+# still answer kill -0 in containers whose init does not reap).
+pid_alive() {
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || echo Z)
+  [ "$state" != Z ]
 }
+
+alive() { pid_alive "$(pid_of "$1")"; }
 
 external() {
   case "$1" in
@@ -150,6 +155,8 @@ postgres_up() {
     >>"$LOGS/postgres.log" 2>&1 &
   echo $! >"$RUN/postgres.pid"
   wait_healthy postgres 30 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U maestro
+  # The background job's pid is a wrapper; the postmaster writes its own pid.
+  head -n 1 "$data/postmaster.pid" >"$RUN/postgres.pid"
   if ! psql -h 127.0.0.1 -p "$PG_PORT" -U maestro -d postgres -tAc "select 1 from pg_database where datname='maestro'" | grep -q 1; then
     psql -h 127.0.0.1 -p "$PG_PORT" -U maestro -d postgres -qc "create database maestro" >/dev/null
   fi
@@ -246,10 +253,11 @@ down_one() {
   local svc=$1 pid
   [ "$svc" = opa ] && return 0
   pid=$(pid_of "$svc")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  if pid_alive "$pid"; then
+    # PostgreSQL's SIGTERM waits for clients to leave; SIGINT is its "fast" shutdown.
+    kill "-$([ "$svc" = postgres ] && echo INT || echo TERM)" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do pid_alive "$pid" || break; sleep 0.2; done
+    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
     say "$svc: stopped"
   fi
   rm -f "$RUN/$svc.pid"
