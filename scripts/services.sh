@@ -25,6 +25,7 @@ NEO4J_BOLT_PORT="${MAESTRO_NEO4J_BOLT_PORT:-7687}"
 NEO4J_HTTP_PORT="${MAESTRO_NEO4J_HTTP_PORT:-7474}"
 OPA_VERSION="v1.22.2"
 PG_BIN="${MAESTRO_PG_BIN:-}"
+JAVA="${MAESTRO_JAVA:-java}"
 SERVICES=(redis postgres neo4j opa)
 
 say() { printf '%s\n' "$*"; }
@@ -185,7 +186,7 @@ neo4j_up() {
   mkdir -p "$STATE/neo4j/data"
   NEO4J_PASSWORD="$pw" NEO4J_DATA_DIR="$STATE/neo4j/data" \
     NEO4J_BOLT_LISTEN="127.0.0.1:$NEO4J_BOLT_PORT" NEO4J_HTTP_LISTEN="127.0.0.1:$NEO4J_HTTP_PORT" \
-    java -Xms512m -Xmx768m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+    "$JAVA" -Xms512m -Xmx768m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
     --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
     -cp "$ROOT/tools/neo4j/target/neo4j-launcher.jar:$ROOT/tools/neo4j/target/lib/*" \
@@ -275,7 +276,7 @@ case "$cmd" in
   up)
     # Java is checked first so a missing JDK fails fast, before anything else starts.
     if [[ " ${targets[*]} " == *" neo4j "* ]] && ! external neo4j; then
-      command -v java >/dev/null 2>&1 || die "neo4j: Java 17+ is required and 'java' is not on PATH (apt-get install openjdk-17-jre-headless)"
+      command -v "$JAVA" >/dev/null 2>&1 || die "neo4j: Java 17+ is required and '$JAVA' was not found (apt-get install openjdk-17-jdk-headless, or set MAESTRO_JAVA)"
     fi
     for t in "${targets[@]}"; do
       if external "$t"; then continue; fi

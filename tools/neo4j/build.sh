@@ -7,6 +7,7 @@ set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$DIR/target/neo4j-launcher.jar"
 LIB="$DIR/target/lib"
+JAVA="${MAESTRO_JAVA:-java}"
 
 fail() {
   echo "neo4j: $*" >&2
@@ -14,14 +15,14 @@ fail() {
 }
 
 # --- Java 17+ (needed to build and to run) -----------------------------------------------
-if ! command -v java >/dev/null 2>&1; then
-  fail "Java 17+ is required (found: no 'java' on PATH)"
+if ! command -v "$JAVA" >/dev/null 2>&1; then
+  fail "Java 17+ is required (found: no '$JAVA' on PATH)"
 fi
-java_version="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n1)"
+java_version="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n1)"
 java_major="${java_version#1.}"   # "1.8" -> "8", "17" -> "17"
 java_major="${java_major%%.*}"
 if ! [[ "$java_major" =~ ^[0-9]+$ ]] || ((java_major < 17)); then
-  found="$(java -version 2>&1 | head -n1)"
+  found="$("$JAVA" -version 2>&1 | head -n1)"
   fail "Java 17+ is required (found: ${found:-unknown})"
 fi
 
