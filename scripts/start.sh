@@ -12,7 +12,7 @@ load_service_env
 # A per-checkout dev signing secret: generated once, never committed, never printed.
 SECRET_FILE="$ROOT/.maestro/jwt-secret"
 [ -s "$SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '/+=\n' >"$SECRET_FILE")
-export MAESTRO_JWT_SECRET="$(cat "$SECRET_FILE")" MAESTRO_DEV_AUTH=1 NODE_ENV=development
+export MAESTRO_JWT_SECRET="$(cat "$SECRET_FILE")" MAESTRO_DEV_AUTH=1
 export MAESTRO_API_PORT="${MAESTRO_API_PORT:-4000}" MAESTRO_SWITCHBOARD_PORT="${MAESTRO_SWITCHBOARD_PORT:-3000}"
 export MAESTRO_API_URL="http://127.0.0.1:$MAESTRO_API_PORT"
 export MAESTRO_CORS_ORIGINS="http://127.0.0.1:$MAESTRO_SWITCHBOARD_PORT,http://localhost:$MAESTRO_SWITCHBOARD_PORT"
@@ -22,8 +22,10 @@ step "switchboard build (cached by turbo)" turbo run build --filter=@maestro/swi
 
 LOGS="$ROOT/.maestro/logs"
 PIDS=()
+# Each app runs in its own process group (setsid), so stopping it stops npm, tsx/next and
+# everything they spawned.
 stop_apps() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap 'echo; echo "stopping api, worker and switchboard (services keep running: npm run services down)"; stop_apps; exit 0' INT TERM
@@ -36,7 +38,7 @@ done
 launch() { # name cmd...
   local name=$1
   shift
-  "$@" >"$LOGS/$name.log" 2>&1 &
+  setsid "$@" >"$LOGS/$name.log" 2>&1 &
   PIDS+=($!)
 }
 launch api npm run --silent start -w @maestro/api

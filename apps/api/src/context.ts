@@ -68,8 +68,11 @@ export async function createContext(resources: ApiResources, headers: RequestHea
     throw httpError('token carries no tenant_id', 'FORBIDDEN', 403);
   }
 
-  const tenant = await loadTenant(resources, principal.tenantId);
-  const membership = await getMember(resources.db, tenant.id, principal.subject);
+  const tenantId = principal.tenantId;
+  const { tenant, membership } = await tenantStore(async () => {
+    const tenant = await loadTenant(resources, tenantId);
+    return { tenant, membership: await getMember(resources.db, tenant.id, principal.subject) };
+  });
   const isPlatformAdmin = principal.tokenRoles.includes('platform_admin');
   if (!membership && !isPlatformAdmin) {
     throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
@@ -85,17 +88,22 @@ export async function createContext(resources: ApiResources, headers: RequestHea
   };
 }
 
+/** Postgres failures while authenticating are a 503 that names the store, not a crash. */
+async function tenantStore<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof GraphQLError) throw error;
+    throw httpError('tenant store (postgres) is unavailable', 'SERVICE_UNAVAILABLE', 503);
+  }
+}
+
 async function loadTenant(resources: ApiResources, tenantId: string): Promise<Context['tenant']> {
   // Tenant ids are uuids; anything else cannot exist and must not reach the database.
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) {
     throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
   }
-  let tenant: Awaited<ReturnType<typeof getTenant>>;
-  try {
-    tenant = await getTenant(resources.db, tenantId);
-  } catch (error) {
-    throw new AppError('SERVICE_UNAVAILABLE', 'tenant store (postgres) is unavailable', { cause: error });
-  }
+  const tenant = await getTenant(resources.db, tenantId);
   if (!tenant) throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
   return tenant;
 }

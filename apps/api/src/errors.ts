@@ -16,6 +16,7 @@ const GRAPHQL_CODES: Record<string, string> = {
 const PASS_THROUGH = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
+  'SERVICE_UNAVAILABLE',
   'BAD_REQUEST',
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
@@ -37,7 +38,10 @@ export function createErrorFormatter(logger: Logger) {
       return { message: original.message, path: formatted.path, extensions: { code } };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && PASS_THROUGH.has(code)) return formatted;
+    if (typeof code === 'string' && PASS_THROUGH.has(code)) {
+      // Apollo prefixes errors thrown while building the context; the prefix tells users nothing.
+      return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, '') };
+    }
     if (original && (original as Error).name === 'ForbiddenError') {
       return { message: 'not allowed', path: formatted.path, extensions: { code: 'FORBIDDEN' } };
     }

@@ -5,7 +5,13 @@ import { loadApiEnv } from './env.ts';
 import { createApiServer } from './server.ts';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const env = loadApiEnv();
+let env: ReturnType<typeof loadApiEnv>;
+try {
+  env = loadApiEnv();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const resources = await createApiResources(env, repoRoot);
 const server = await createApiServer(resources, {
   corsOrigins: env.MAESTRO_CORS_ORIGINS.split(',').map((o) => o.trim()),

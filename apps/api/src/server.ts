@@ -36,6 +36,8 @@ export async function createApiServer(
     schema,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT (drain, close stores, exit); Apollo's own handlers would race it.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter(resources.logger),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
   });
@@ -47,12 +49,13 @@ export async function createApiServer(
     const checks = await Promise.allSettled([
       resources.graph.ping(),
       resources.db.$queryRawUnsafe('SELECT 1'),
+      resources.queue.ping(),
     ]);
-    const [neo4j, postgres] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
+    const [neo4j, postgres, redis] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'down'));
     const ok = checks.every((c) => c.status === 'fulfilled');
     res.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'degraded',
-      services: { neo4j, postgres },
+      services: { neo4j, postgres, redis },
       policy: resources.policy.bundle,
     });
   });

@@ -28,8 +28,14 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(): Promise<ApiHarness> {
-  const env = loadApiEnv({ ...loadServiceEnv(), MAESTRO_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
+/** `overrides` replaces service URLs, e.g. to point one dependency at a closed port. */
+export async function startApi(overrides: Record<string, string> = {}): Promise<ApiHarness> {
+  const env = loadApiEnv({
+    ...loadServiceEnv(),
+    MAESTRO_JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
   const resources = await createApiResources(env, REPO_ROOT);
   const server = await createApiServer(resources, {
     corsOrigins: [],

@@ -84,7 +84,7 @@ describe('whoami over HTTP', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: 'ok',
-      services: { neo4j: 'ok', postgres: 'ok' },
+      services: { neo4j: 'ok', postgres: 'ok', redis: 'ok' },
       policy: { profile: 'internal' },
     });
   });

@@ -2,7 +2,13 @@ import { pino } from 'pino';
 import { loadWorkerEnv } from './env.ts';
 import { startWorkers } from './workers.ts';
 
-const env = loadWorkerEnv();
+let env: ReturnType<typeof loadWorkerEnv>;
+try {
+  env = loadWorkerEnv();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker', workerId: env.MAESTRO_WORKER_ID } });
 const running = startWorkers({
   redisUrl: env.REDIS_URL,

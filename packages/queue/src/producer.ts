@@ -18,6 +18,8 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 export interface Producer {
   enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: { jobId?: string }): Promise<string>;
   queue(name: string): Queue;
+  /** Resolves when Redis answers PING within the enqueue deadline. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,9 @@ export function createProducer(options: RedisOptions): Producer {
       } catch (error) {
         throw new AppError('SERVICE_UNAVAILABLE', 'job queue (redis) is unavailable', { cause: error });
       }
+    },
+    async ping() {
+      await withDeadline(connection.ping(), ENQUEUE_DEADLINE_MS);
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));
