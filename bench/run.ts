@@ -1,0 +1,148 @@
+// npm run bench: walking-skeleton round trips against the real services, each beside a bare
+// baseline measured in the same run. Prints p50/p95/p99 and writes bench/results/<time>.json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { digestOf } from '@maestro/domain';
+import { createGraph, saveWorkflowVersion } from '@maestro/graph';
+import { loadWasmPolicy, readBundle } from '@maestro/policy';
+import { createProducer, jobs } from '@maestro/queue';
+import { loadServiceEnv, REPO_ROOT, uniqueName } from '@maestro/testing';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import neo4j from 'neo4j-driver';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startApi } from '../apps/api/test/api-harness.ts';
+import { startWorkers } from '../apps/worker/src/workers.ts';
+import { type Comparison, compare, measure, printTable } from './stats.ts';
+
+const N = Number(process.env.BENCH_N ?? 500);
+const env = loadServiceEnv();
+const rows: Comparison[] = [];
+
+async function benchWhoami() {
+  const api = await startApi();
+  const tenantId = await api.makeTenant({ alice: 'operator' });
+  const token = await api.token('alice', tenantId);
+  const query =
+    '{ whoami { subject roles tenant { id name } quota { maxConcurrent inUse } budget { remainingUSD } } }';
+  const subject = await measure('api: whoami over HTTP (JWT, PG, Neo4j, policy)', N, async () => {
+    const { status } = await api.gql(query, { token, environment: 'dev', region: 'EU' });
+    if (status !== 200) throw new Error(`whoami ${status}`);
+  });
+  // Baseline: the same store reads, straight through the drivers (no HTTP, GraphQL or auth).
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  const driver = neo4j.driver(env.NEO4J_URI, neo4j.auth.basic(env.NEO4J_USER, env.NEO4J_PASSWORD));
+  const baseline = await measure('bare pg tenant+member + neo4j count', N, async () => {
+    await client.query('SELECT * FROM tenants WHERE id = $1', [tenantId]);
+    await client.query('SELECT * FROM members WHERE tenant_id = $1 AND subject = $2', [tenantId, 'alice']);
+    await driver.executeQuery('MATCH (r:Run {tenantId: $t}) RETURN count(r)', { t: tenantId });
+  });
+  rows.push(compare('whoami', subject, baseline));
+  await client.end();
+  await driver.close();
+  await api.close();
+}
+
+async function benchQueue() {
+  const producer = createProducer({ url: env.REDIS_URL });
+  const running = startWorkers({
+    redisUrl: env.REDIS_URL,
+    workerId: 'bench',
+    concurrency: 1,
+    logger: pino({ level: 'silent' }),
+  });
+  const events = new QueueEvents(jobs.systemPing.queue, { connection: { url: env.REDIS_URL } });
+  await events.waitUntilReady();
+  const queue = producer.queue(jobs.systemPing.queue);
+  const subject = await measure('queue: catalog job enqueue -> worker -> result', N, async () => {
+    const id = await producer.enqueue('systemPing', { nonce: 'b', requestedAt: new Date().toISOString() });
+    await (await queue.getJob(id))?.waitUntilFinished(events, 10_000);
+  });
+  // Baseline: bare BullMQ, no catalog, no validation.
+  const bareName = uniqueName('bench-bare');
+  const bare = new Queue(bareName, { connection: { url: env.REDIS_URL } });
+  const bareWorker = new Worker(bareName, async (job: Job) => job.data, {
+    connection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+  });
+  const bareEvents = new QueueEvents(bareName, { connection: { url: env.REDIS_URL } });
+  await bareEvents.waitUntilReady();
+  const baseline = await measure('bare BullMQ add -> worker -> result', N, async () => {
+    const job = await bare.add('ping', { nonce: 'b' }, { removeOnComplete: true });
+    await job.waitUntilFinished(bareEvents, 10_000);
+  });
+  rows.push(compare('queue round trip', subject, baseline));
+  await Promise.all([bareWorker.close(), bareEvents.close(), events.close(), running.close()]);
+  await bare.obliterate({ force: true });
+  await bare.close();
+  await producer.close();
+}
+
+async function benchGraph() {
+  const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
+  const scope = { tenantId: uniqueName('bench'), environment: 'dev', region: 'EU' };
+  let i = 0;
+  const subject = await measure('graph: saveWorkflowVersion (MERGE, idempotent)', N, async () => {
+    const manifest = { name: 'bench', version: `1.0.${i++}`, steps: [{ id: 'a', uses: 'core.echo' }] };
+    await saveWorkflowVersion(graph, scope, {
+      name: 'bench',
+      version: manifest.version,
+      digest: digestOf(manifest),
+      manifest,
+      publishedBy: 'bench',
+      publishedAt: new Date(),
+    });
+  });
+  let j = 0;
+  const baseline = await measure('bare neo4j CREATE one node', N, async () => {
+    await graph.write((tx) =>
+      tx.run('CREATE (:BenchNode {tenantId: $t, i: $i})', { t: scope.tenantId, i: j++ }),
+    );
+  });
+  rows.push(compare('graph write', subject, baseline));
+  await graph.write((tx) => tx.run('MATCH (n {tenantId: $t}) DETACH DELETE n', { t: scope.tenantId }));
+  await graph.close();
+}
+
+async function benchPolicy() {
+  const path = join(REPO_ROOT, 'policy-bundles/build/internal.tar.gz');
+  const policy = await loadWasmPolicy(path, 'internal');
+  const input = { action: 'start_workflow', actor: { subject: 'a', roles: ['operator'] } };
+  const subject = await measure('policy: decision via engine (opa-wasm)', N * 10, async () =>
+    policy.evaluate(input),
+  );
+  const bundle = await readBundle(path);
+  const raw = await loadPolicy(bundle.wasm);
+  raw.setData(bundle.data as object);
+  const baseline = await measure('bare opa-wasm evaluate', N * 10, async () => raw.evaluate(input));
+  rows.push(compare('policy evaluate', subject, baseline));
+}
+
+await benchWhoami();
+await benchQueue();
+await benchGraph();
+await benchPolicy();
+printTable(rows);
+const dir = join(REPO_ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `skeleton-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      suite: 'skeleton',
+      at: new Date().toISOString(),
+      cores: cpus().length,
+      node: process.version,
+      n: N,
+      commit: readFileSync(join(REPO_ROOT, '.git/HEAD'), 'utf8').trim(),
+      rows,
+    },
+    null,
+    2,
+  ),
+);
+console.log(`\nwrote ${file}`);
+process.exit(0);
