@@ -47,31 +47,27 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     const jwks = createRemoteJWKSet(
       new URL(config.oidcJwksUrl ?? `${config.oidcIssuer.replace(/\/$/, '')}/.well-known/jwks.json`),
     );
-    return async (token) => {
-      try {
-        const { payload } = await jwtVerify(token, jwks, {
-          issuer: config.oidcIssuer,
-          ...(config.oidcAudience ? { audience: config.oidcAudience } : {}),
-          algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'],
-          clockTolerance: CLOCK_TOLERANCE_S,
-        });
-        return toPrincipal(payload);
-      } catch (error) {
-        throw error instanceof AppError
-          ? error
-          : new AppError('UNAUTHENTICATED', 'invalid token', { cause: error });
-      }
-    };
+    return verifier((token) =>
+      jwtVerify(token, jwks, {
+        issuer: config.oidcIssuer,
+        ...(config.oidcAudience ? { audience: config.oidcAudience } : {}),
+        algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'],
+        clockTolerance: CLOCK_TOLERANCE_S,
+      }),
+    );
   }
   if (!config.jwtSecret) throw new Error('no token verification configured');
   const key = new TextEncoder().encode(config.jwtSecret);
+  return verifier((token) =>
+    jwtVerify(token, key, { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_S }),
+  );
+}
+
+/** Any verification failure is UNAUTHENTICATED; the cause stays on the error, never in the reply. */
+function verifier(verify: (token: string) => Promise<{ payload: JWTPayload }>): TokenVerifier {
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, key, {
-        algorithms: ['HS256'],
-        clockTolerance: CLOCK_TOLERANCE_S,
-      });
-      return toPrincipal(payload);
+      return toPrincipal((await verify(token)).payload);
     } catch (error) {
       throw error instanceof AppError
         ? error
