@@ -3,3 +3,5 @@ export type { AppErrorOptions, ErrorCode, SystemErrorCode, UserErrorCode } from 
 export { AppError, isAppError, SYSTEM_ERROR_CODES, USER_ERROR_CODES } from './errors.ts';
 export type { Scope } from './scope.ts';
 export { isScopeToken } from './scope.ts';
+export { ID_PREFIX, kindOfId, newId } from './ids.ts';
+export type { EntityKind } from './ids.ts';

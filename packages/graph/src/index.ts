@@ -1,7 +1,12 @@
 export type { ConstraintReport } from './constraints.ts';
 export { applyConstraints, CONSTRAINTS } from './constraints.ts';
+export type { CursorKey, Page } from './cursor.ts';
+export { decodeCursor, encodeCursor, pageSize } from './cursor.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
-export { countActiveRuns } from './runs.ts';
+export type { NewRun, NewTask, RunFilter, RunRecord, RunStatus } from './runs.ts';
+export { countActiveRuns, countRuns, createRun, getRun, getRuns, listRuns, RUN_STATUSES } from './runs.ts';
+export type { TaskRecord, TimelineEventRecord } from './tasks.ts';
+export { getTasksForRuns, listTimeline } from './tasks.ts';
 export type { SavedWorkflowVersion, WorkflowVersionInput } from './workflows.ts';
 export { saveWorkflowVersion } from './workflows.ts';

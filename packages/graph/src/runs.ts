@@ -1,5 +1,260 @@
-import type { Scope } from '@maestro/domain';
+import { AppError, type Scope } from '@maestro/domain';
+import type { ManagedTransaction } from 'neo4j-driver';
+import neo4j from 'neo4j-driver';
+import { type CursorKey, decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
 import type { Graph } from './graph.ts';
+
+export const RUN_STATUSES = [
+  'PENDING',
+  'AWAITING_APPROVAL',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+  'REJECTED',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run as stored (datetimes as ISO strings, JSON as parsed values). */
+export interface RunRecord {
+  id: string;
+  tenantId: string;
+  environment: string;
+  region: string;
+  workflowId: string;
+  workflowName: string;
+  workflowVersionId: string;
+  version: string;
+  status: RunStatus;
+  params: unknown;
+  initiatedBy: string;
+  initiatorRoles: string[];
+  idempotencyKey: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  estimatedCostUSD: number | null;
+  costUSD: number;
+}
+
+export interface NewTask {
+  id: string;
+  stepId: string;
+  uses: string;
+  /** Step ids this task waits for. */
+  needs: string[];
+  idempotencyKey: string;
+  itemIndex: number | null;
+  input: unknown;
+}
+
+export interface NewRun {
+  id: string;
+  workflowVersionId: string;
+  status: 'PENDING' | 'RUNNING' | 'AWAITING_APPROVAL';
+  params: unknown;
+  initiatedBy: string;
+  initiatorRoles: string[];
+  /** Caller's key; defaults to the run id (never collides). */
+  idempotencyKey: string | null;
+  estimatedCostUSD: number | null;
+  createdAt: Date;
+  tasks: NewTask[];
+}
+
+const RUN_FIELDS = `{
+  .id, .tenantId, .environment, .region, .workflowId, .workflowName, .workflowVersionId, .version, .status,
+  .params, .initiatedBy, .initiatorRoles, .idempotencyKey, .estimatedCostUSD, .costUSD,
+  createdAt: toString(r.createdAt), startedAt: toString(r.startedAt), finishedAt: toString(r.finishedAt)
+}`;
+
+function toRun(row: Record<string, unknown>): RunRecord {
+  return {
+    ...(row as unknown as RunRecord),
+    params: JSON.parse((row.params as string | null) ?? '{}'),
+    initiatorRoles: (row.initiatorRoles as string[] | null) ?? [],
+    costUSD: (row.costUSD as number | null) ?? 0,
+  };
+}
+
+/**
+ * Creates a run, its tasks, their dependencies and the first timeline event in one
+ * transaction. The same idempotency key within a tenant returns the existing run (created:
+ * false); reusing a key from another environment or region is a CONFLICT, never a leak.
+ */
+export async function createRun(
+  graph: Graph,
+  scope: Scope,
+  input: NewRun,
+): Promise<{ run: RunRecord; created: boolean }> {
+  return graph.write(async (tx) => {
+    const at = input.createdAt.toISOString();
+    const merged = await tx.run(
+      `MATCH (v:WorkflowVersion {id: $versionId, tenantId: $tenantId, environment: $environment, region: $region})
+             -[:VERSION_OF]->(w:Workflow)
+       MERGE (r:Run {tenantId: $tenantId, idempotencyKey: $key})
+         ON CREATE SET r.id = $id, r.environment = $environment, r.region = $region, r.workflowId = w.id,
+                       r.workflowName = w.name, r.workflowVersionId = v.id, r.version = v.version,
+                       r.status = $status, r.params = $params, r.initiatedBy = $initiatedBy,
+                       r.initiatorRoles = $initiatorRoles, r.estimatedCostUSD = $estimatedCostUSD,
+                       r.costUSD = 0.0, r.createdAt = datetime($at),
+                       r.startedAt = CASE WHEN $status = 'RUNNING' THEN datetime($at) END
+       RETURN r ${RUN_FIELDS} AS run, r.id = $id AS created, v.id AS versionId`,
+      {
+        ...scope,
+        versionId: input.workflowVersionId,
+        key: input.idempotencyKey ?? input.id,
+        id: input.id,
+        status: input.status,
+        params: JSON.stringify(input.params ?? {}),
+        initiatedBy: input.initiatedBy,
+        initiatorRoles: input.initiatorRoles,
+        estimatedCostUSD: input.estimatedCostUSD,
+        at,
+      },
+    );
+    const row = merged.records[0];
+    if (!row) throw new AppError('NOT_FOUND', 'workflow version not found', { field: ['workflow'] });
+    const run = toRun(row.get('run') as Record<string, unknown>);
+    if (!(row.get('created') as boolean)) {
+      if (run.environment !== scope.environment || run.region !== scope.region) {
+        throw new AppError('CONFLICT', 'idempotency key already used in another environment or region', {
+          field: ['idempotencyKey'],
+        });
+      }
+      return { run, created: false };
+    }
+    await linkNewRun(tx, scope, input, at);
+    return { run, created: true };
+  });
+}
+
+async function linkNewRun(tx: ManagedTransaction, scope: Scope, input: NewRun, at: string): Promise<void> {
+  await tx.run(
+    `MATCH (r:Run {id: $id, tenantId: $tenantId})
+     MATCH (v:WorkflowVersion {id: $versionId, tenantId: $tenantId})
+     MERGE (u:User {tenantId: $tenantId, subject: $initiatedBy})
+       ON CREATE SET u.id = $userId, u.createdAt = datetime($at)
+     CREATE (r)-[:INSTANCE_OF]->(v), (r)-[:INITIATED_BY]->(u)
+     CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: $eventId, tenantId: $tenantId, environment: $environment,
+              region: $region, runId: $id, seq: 0, at: datetime($at), type: 'run.status', subjectId: $id,
+              to: $status, actor: $initiatedBy})
+     WITH r
+     UNWIND $tasks AS t
+     CREATE (r)-[:HAS_TASK]->(task:Task {id: t.id, tenantId: $tenantId, environment: $environment, region: $region,
+              runId: $id, stepId: t.stepId, uses: t.uses, status: 'PENDING', attempt: 1, needs: t.needs,
+              idempotencyKey: t.idempotencyKey, itemIndex: toInteger(t.itemIndex), input: t.input, costUSD: 0.0,
+              createdAt: datetime($at)})`,
+    {
+      ...scope,
+      id: input.id,
+      versionId: input.workflowVersionId,
+      initiatedBy: input.initiatedBy,
+      userId: `usr_${crypto.randomUUID()}`,
+      eventId: `evt_${crypto.randomUUID()}`,
+      status: input.status,
+      at,
+      tasks: input.tasks.map((t) => ({ ...t, input: JSON.stringify(t.input ?? null) })),
+    },
+  );
+  await tx.run(
+    `MATCH (r:Run {id: $id, tenantId: $tenantId})-[:HAS_TASK]->(t:Task)
+     UNWIND t.needs AS need
+     MATCH (r)-[:HAS_TASK]->(up:Task {stepId: need})
+     CREATE (t)-[:DEPENDS_ON]->(up)`,
+    { tenantId: scope.tenantId, id: input.id },
+  );
+}
+
+/** A run in the caller's scope, or null (another scope's run reads as not found). */
+export async function getRun(graph: Graph, scope: Scope, id: string): Promise<RunRecord | null> {
+  const rows = await getRuns(graph, scope, [id]);
+  return rows[0] ?? null;
+}
+
+/** Batch lookup for dataloaders; result order follows `ids`, missing ones are dropped. */
+export async function getRuns(graph: Graph, scope: Scope, ids: readonly string[]): Promise<RunRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $ids AS id
+       MATCH (r:Run {id: id, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN r ${RUN_FIELDS} AS run`,
+      { ...scope, ids: [...ids] },
+    );
+    return result.records.map((rec) => toRun(rec.get('run') as Record<string, unknown>));
+  });
+}
+
+export interface RunFilter {
+  status?: RunStatus[] | null;
+  workflow?: string | null;
+  environment?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+function filterClause(scope: Scope, filter: RunFilter): { where: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = { ...scope };
+  if (filter.status?.length) {
+    where.push('r.status IN $status');
+    params.status = filter.status;
+  }
+  if (filter.workflow) {
+    where.push('r.workflowName = $workflow');
+    params.workflow = filter.workflow;
+  }
+  // The environment is fixed by the request scope; asking for another one matches nothing.
+  if (filter.environment && filter.environment !== scope.environment) where.push('false');
+  if (filter.createdAfter) {
+    where.push('r.createdAt >= datetime($createdAfter)');
+    params.createdAfter = filter.createdAfter.toISOString();
+  }
+  if (filter.createdBefore) {
+    where.push('r.createdAt < datetime($createdBefore)');
+    params.createdBefore = filter.createdBefore.toISOString();
+  }
+  return { where: where.length ? `AND ${where.join(' AND ')}` : '', params };
+}
+
+/** Runs newest first, keyset-paginated on (createdAt, id): page N costs what page 1 costs. */
+export async function listRuns(
+  graph: Graph,
+  scope: Scope,
+  filter: RunFilter,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<Page<RunRecord>> {
+  const size = pageSize(first);
+  const cursor = decodeCursor('run', after);
+  const { where, params } = filterClause(scope, filter);
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE ($cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
+              OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)) ${where}
+       RETURN r ${RUN_FIELDS} AS run
+       ORDER BY r.createdAt DESC, r.id DESC
+       LIMIT $limit`,
+      { ...params, cursorAt: cursor?.s ?? null, cursorId: cursor?.id ?? null, limit: neo4j.int(size + 1) },
+    );
+    const rows = result.records.map((rec) => toRun(rec.get('run') as Record<string, unknown>));
+    return toPage('run', rows, size, (r): CursorKey => ({ s: r.createdAt, id: r.id }));
+  });
+}
+
+export async function countRuns(graph: Graph, scope: Scope, filter: RunFilter): Promise<number> {
+  const { where, params } = filterClause(scope, filter);
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE true ${where}
+       RETURN count(r) AS n`,
+      params,
+    );
+    return Number(result.records[0]?.get('n') ?? 0);
+  });
+}
 
 /**
  * Runs that hold one of the tenant's concurrency slots (the quota is per tenant, across its

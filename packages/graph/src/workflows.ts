@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { AppError, type Scope } from '@maestro/domain';
+import { AppError, newId, type Scope } from '@maestro/domain';
 import type { Graph } from './graph.ts';
 
 export interface WorkflowVersionInput {
@@ -51,8 +50,8 @@ export async function saveWorkflowVersion(
         manifest: JSON.stringify(input.manifest),
         publishedBy: input.publishedBy,
         at: input.publishedAt.toISOString(),
-        workflowId: randomUUID(),
-        versionId: randomUUID(),
+        workflowId: newId('Workflow'),
+        versionId: newId('WorkflowVersion'),
       },
     );
     const row = result.records[0];
