@@ -18,6 +18,9 @@ const workspaces = [
 ];
 
 export default defineConfig({
+  // graphql ships CJS and ESM builds; Node (and so Pothos and Apollo) loads the CJS one, so tests
+  // must too, or schema objects come from two module instances ("another module or realm").
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     projects: workspaces.map((root) => ({
       extends: true,

@@ -92,6 +92,7 @@ async function benchGraph() {
       digest: digestOf(manifest),
       manifest,
       publishedBy: 'bench',
+      publishedByRoles: ['composer'],
       publishedAt: new Date(),
     });
   });

@@ -51,6 +51,7 @@ try {
           digest: digestOf(manifest),
           manifest,
           publishedBy: 'ken',
+          publishedByRoles: ['composer'],
           publishedAt: new Date(),
         },
       );

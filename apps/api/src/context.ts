@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { getMember, getTenant } from '@maestro/db';
-import { AppError, isScopeToken, type Scope } from '@maestro/domain';
+import { AppError, isScopeToken, kindOfId, type Scope } from '@maestro/domain';
 import { GraphQLError } from 'graphql';
 import type { Principal } from './auth.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
 import type { ApiResources } from './resources.ts';
 
 export interface Actor {
@@ -25,6 +26,7 @@ export interface Context {
     maxConcurrentRuns: number;
   };
   resources: ApiResources;
+  loaders: Loaders;
 }
 
 export interface RequestHeaders {
@@ -78,13 +80,15 @@ export async function createContext(resources: ApiResources, headers: RequestHea
     throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
   }
   const roles = [...(membership ? [membership.role] : []), ...(isPlatformAdmin ? ['platform_admin'] : [])];
+  const scope = { tenantId: tenant.id, environment, region };
   return {
     requestId,
     principal,
     actor: { subject: principal.subject, roles },
-    scope: { tenantId: tenant.id, environment, region },
+    scope,
     tenant,
     resources,
+    loaders: createLoaders(resources.graph, scope),
   };
 }
 
@@ -99,8 +103,8 @@ async function tenantStore<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function loadTenant(resources: ApiResources, tenantId: string): Promise<Context['tenant']> {
-  // Tenant ids are uuids; anything else cannot exist and must not reach the database.
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId)) {
+  // Anything that is not a tenant id cannot exist and must not reach the database.
+  if (kindOfId(tenantId) !== 'Tenant') {
     throw httpError('not a member of this tenant', 'FORBIDDEN', 403);
   }
   const tenant = await getTenant(resources.db, tenantId);

@@ -23,7 +23,7 @@ describe('API with dependencies down', () => {
   });
 
   it('answers a request with SERVICE_UNAVAILABLE naming the tenant store, without internals', async () => {
-    const token = await api.token('alice', '00000000-0000-4000-8000-000000000000');
+    const token = await api.token('alice', 'tnt_00000000-0000-4000-8000-000000000000');
     const { status, body } = await api.gql('{ whoami { subject } }', {
       token,
       environment: 'dev',

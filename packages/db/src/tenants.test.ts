@@ -42,7 +42,7 @@ describe('tenants via the generated client and @prisma/adapter-pg', () => {
       alertThreshold: '0.8000',
       maxConcurrentRuns: 25,
     });
-    expect(tenant.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tenant.id).toMatch(/^tnt_[0-9a-f-]{36}$/);
     expect(tenant.createdAt).toBeInstanceOf(Date);
     expect(await getTenant(db, tenant.id)).toEqual(tenant);
   });

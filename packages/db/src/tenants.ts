@@ -2,7 +2,7 @@
  * Minimal tenancy repository for the walking skeleton. Money columns are returned as
  * fixed-scale decimal strings (never JS numbers) so budgets stay exact.
  */
-import { AppError } from '@maestro/domain';
+import { AppError, newId } from '@maestro/domain';
 import type { PrismaClient } from './client.ts';
 import type { Member, Tenant } from './generated/prisma/client.ts';
 import { Prisma } from './generated/prisma/client.ts';
@@ -73,6 +73,7 @@ export async function createTenant(db: PrismaClient, input: CreateTenantInput): 
   try {
     const row = await db.tenant.create({
       data: {
+        id: newId('Tenant'),
         name,
         ...(input.dailyBudgetUsd === undefined
           ? {}

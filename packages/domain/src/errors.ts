@@ -54,3 +54,14 @@ export class AppError extends Error {
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
 }
+
+/** Several user-fixable problems reported together (e.g. every problem in a manifest). */
+export class AppErrors extends Error {
+  readonly errors: AppError[];
+
+  constructor(errors: AppError[]) {
+    super(errors.map((e) => e.message).join('; '));
+    this.name = 'AppErrors';
+    this.errors = errors;
+  }
+}

@@ -9,7 +9,14 @@ describe('entity ids', () => {
   });
 
   it('reject anything that is not a well-formed id of a known kind', () => {
-    for (const bad of ['', 'run_', 'run_123', 'zzz_00000000-0000-4000-8000-000000000000', "run_' OR 1=1", 'Run:1']) {
+    for (const bad of [
+      '',
+      'run_',
+      'run_123',
+      'zzz_00000000-0000-4000-8000-000000000000',
+      "run_' OR 1=1",
+      'Run:1',
+    ]) {
       expect(kindOfId(bad)).toBeNull();
     }
   });

@@ -1,23 +1,12 @@
+import { CONSTRAINTS } from './generated/constraints.ts';
 import type { Graph } from './graph.ts';
 
 /**
- * Constraint and index migrations, applied at start-up. Every statement is idempotent
- * (IF NOT EXISTS), so applying twice is a no-op. Names are stable so a changed definition
- * is a new name, never a silent redefinition.
- *
- * The graph-schema generator (graph-schema/) will own this list; until then it is kept here.
+ * Constraint and index migrations, applied at start-up and by `npm test`. The statements are
+ * generated from graph-schema/graph.yaml; every one is idempotent (IF NOT EXISTS), so applying
+ * twice is a no-op.
  */
-export const CONSTRAINTS: readonly string[] = [
-  'CREATE CONSTRAINT tenant_id IF NOT EXISTS FOR (n:Tenant) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT user_scope_subject IF NOT EXISTS FOR (n:User) REQUIRE (n.tenantId, n.subject) IS UNIQUE',
-  'CREATE CONSTRAINT workflow_id IF NOT EXISTS FOR (n:Workflow) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT workflow_scope_name IF NOT EXISTS FOR (n:Workflow) REQUIRE (n.tenantId, n.environment, n.region, n.name) IS UNIQUE',
-  'CREATE CONSTRAINT workflow_version_id IF NOT EXISTS FOR (n:WorkflowVersion) REQUIRE n.id IS UNIQUE',
-  'CREATE CONSTRAINT workflow_version_scope IF NOT EXISTS FOR (n:WorkflowVersion) REQUIRE (n.tenantId, n.environment, n.region, n.workflowName, n.version) IS UNIQUE',
-  'CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE',
-  'CREATE INDEX run_scope_created IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.createdAt)',
-  'CREATE INDEX run_scope_status IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.status)',
-];
+export { CONSTRAINTS };
 
 export interface ConstraintReport {
   applied: number;

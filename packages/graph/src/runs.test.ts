@@ -18,6 +18,7 @@ async function publish(scope: Scope, name = 'build') {
     digest: digestOf(manifest),
     manifest,
     publishedBy: 'ken',
+    publishedByRoles: ['composer'],
     publishedAt: new Date(),
   });
   return saved.versionId;

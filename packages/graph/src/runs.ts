@@ -62,13 +62,13 @@ export interface NewRun {
   tasks: NewTask[];
 }
 
-const RUN_FIELDS = `{
+export const RUN_FIELDS = `{
   .id, .tenantId, .environment, .region, .workflowId, .workflowName, .workflowVersionId, .version, .status,
   .params, .initiatedBy, .initiatorRoles, .idempotencyKey, .estimatedCostUSD, .costUSD,
   createdAt: toString(r.createdAt), startedAt: toString(r.startedAt), finishedAt: toString(r.finishedAt)
 }`;
 
-function toRun(row: Record<string, unknown>): RunRecord {
+export function toRun(row: Record<string, unknown>): RunRecord {
   return {
     ...(row as unknown as RunRecord),
     params: JSON.parse((row.params as string | null) ?? '{}'),
@@ -97,7 +97,7 @@ export async function createRun(
                        r.workflowName = w.name, r.workflowVersionId = v.id, r.version = v.version,
                        r.status = $status, r.params = $params, r.initiatedBy = $initiatedBy,
                        r.initiatorRoles = $initiatorRoles, r.estimatedCostUSD = $estimatedCostUSD,
-                       r.costUSD = 0.0, r.createdAt = datetime($at),
+                       r.costUSD = 0.0, r.createdAt = datetime($at), r.lastSeq = 0,
                        r.startedAt = CASE WHEN $status = 'RUNNING' THEN datetime($at) END
        RETURN r ${RUN_FIELDS} AS run, r.id = $id AS created, v.id AS versionId`,
       {
@@ -138,7 +138,7 @@ async function linkNewRun(tx: ManagedTransaction, scope: Scope, input: NewRun, a
      CREATE (r)-[:INSTANCE_OF]->(v), (r)-[:INITIATED_BY]->(u)
      CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: $eventId, tenantId: $tenantId, environment: $environment,
               region: $region, runId: $id, seq: 0, at: datetime($at), type: 'run.status', subjectId: $id,
-              to: $status, actor: $initiatedBy})
+              to: $status, actor: $initiatedBy, createdAt: datetime($at)})
      WITH r
      UNWIND $tasks AS t
      CREATE (r)-[:HAS_TASK]->(task:Task {id: t.id, tenantId: $tenantId, environment: $environment, region: $region,

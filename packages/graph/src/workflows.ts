@@ -1,4 +1,6 @@
 import { AppError, newId, type Scope } from '@maestro/domain';
+import neo4j from 'neo4j-driver';
+import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
 import type { Graph } from './graph.ts';
 
 export interface WorkflowVersionInput {
@@ -8,6 +10,7 @@ export interface WorkflowVersionInput {
   digest: string;
   manifest: unknown;
   publishedBy: string;
+  publishedByRoles: string[];
   publishedAt: Date;
 }
 
@@ -35,8 +38,9 @@ export async function saveWorkflowVersion(
          ON CREATE SET w.id = $workflowId, w.createdAt = datetime($at)
        MERGE (v:WorkflowVersion {tenantId: $tenantId, environment: $environment, region: $region,
                                  workflowName: $name, version: $version})
-         ON CREATE SET v.id = $versionId, v.digest = $digest, v.manifest = $manifest,
-                       v.publishedBy = $publishedBy, v.publishedAt = datetime($at)
+         ON CREATE SET v.id = $versionId, v.createdAt = datetime($at), v.digest = $digest, v.manifest = $manifest,
+                       v.publishedBy = $publishedBy, v.publishedByRoles = $publishedByRoles,
+                       v.publishedAt = datetime($at)
        WITH w, v, v.id = $versionId AS created
        FOREACH (_ IN CASE WHEN created THEN [1] ELSE [] END |
          MERGE (v)-[:VERSION_OF]->(w)
@@ -49,6 +53,7 @@ export async function saveWorkflowVersion(
         digest: input.digest,
         manifest: JSON.stringify(input.manifest),
         publishedBy: input.publishedBy,
+        publishedByRoles: input.publishedByRoles,
         at: input.publishedAt.toISOString(),
         workflowId: newId('Workflow'),
         versionId: newId('WorkflowVersion'),
@@ -68,5 +73,110 @@ export async function saveWorkflowVersion(
       versionId: row.get('versionId') as string,
       created: row.get('created') as boolean,
     };
+  });
+}
+
+export interface WorkflowRecord {
+  id: string;
+  name: string;
+  latestVersionId: string | null;
+  createdAt: string;
+}
+
+export interface WorkflowVersionRecord {
+  id: string;
+  workflowName: string;
+  version: string;
+  digest: string;
+  manifest: unknown;
+  publishedBy: string;
+  publishedByRoles: string[];
+  publishedAt: string;
+}
+
+const VERSION_FIELDS = `v { .id, .workflowName, .version, .digest, .manifest, .publishedBy, .publishedByRoles,
+  publishedAt: toString(v.publishedAt) }`;
+
+function toVersion(row: Record<string, unknown>): WorkflowVersionRecord {
+  return {
+    ...(row as unknown as WorkflowVersionRecord),
+    manifest: JSON.parse(row.manifest as string),
+    publishedByRoles: (row.publishedByRoles as string[] | null) ?? [],
+  };
+}
+
+/** Workflows of the scope by name, keyset-paginated on the name. */
+export async function listWorkflows(
+  graph: Graph,
+  scope: Scope,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<Page<WorkflowRecord>> {
+  const size = pageSize(first);
+  const cursor = decodeCursor('wf', after);
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (w:Workflow {tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE $afterName IS NULL OR w.name > $afterName
+       RETURN w { .id, .name, .latestVersionId, createdAt: toString(w.createdAt) } AS wf
+       ORDER BY w.name
+       LIMIT $limit`,
+      { ...scope, afterName: cursor ? String(cursor.s) : null, limit: neo4j.int(size + 1) },
+    );
+    const rows = result.records.map((r) => r.get('wf') as WorkflowRecord);
+    return toPage('wf', rows, size, (w) => ({ s: w.name, id: w.id }));
+  });
+}
+
+/** Workflows by name or by id within the scope (dataloader batches). */
+export async function getWorkflows(
+  graph: Graph,
+  scope: Scope,
+  by: 'name' | 'id',
+  keys: readonly string[],
+): Promise<WorkflowRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $keys AS key
+       MATCH (w:Workflow {tenantId: $tenantId, environment: $environment, region: $region, ${by === 'id' ? 'id' : 'name'}: key})
+       RETURN w { .id, .name, .latestVersionId, createdAt: toString(w.createdAt) } AS wf`,
+      { ...scope, keys: [...keys] },
+    );
+    return result.records.map((r) => r.get('wf') as WorkflowRecord);
+  });
+}
+
+/** Versions by id within the scope (dataloader batch). */
+export async function getWorkflowVersions(
+  graph: Graph,
+  scope: Scope,
+  ids: readonly string[],
+): Promise<WorkflowVersionRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $ids AS id
+       MATCH (v:WorkflowVersion {id: id, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN ${VERSION_FIELDS} AS v`,
+      { ...scope, ids: [...ids] },
+    );
+    return result.records.map((r) => toVersion(r.get('v') as Record<string, unknown>));
+  });
+}
+
+/** Every version of a workflow, oldest first. */
+export async function listVersionsOf(
+  graph: Graph,
+  scope: Scope,
+  workflowName: string,
+): Promise<WorkflowVersionRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (v:WorkflowVersion {tenantId: $tenantId, environment: $environment, region: $region,
+                                 workflowName: $workflowName})
+       RETURN ${VERSION_FIELDS} AS v
+       ORDER BY v.publishedAt`,
+      { ...scope, workflowName },
+    );
+    return result.records.map((r) => toVersion(r.get('v') as Record<string, unknown>));
   });
 }

@@ -1,10 +1,12 @@
 import { countActiveRuns } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
+import { NodeRef, registerNode } from './node.ts';
 
 type TenantShape = Context['tenant'];
 
 export const TenantRef = builder.objectRef<TenantShape>('Tenant').implement({
+  interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
@@ -62,12 +64,12 @@ const ViewerRef = builder.objectRef<Context>('Viewer').implement({
   }),
 });
 
-builder.queryType({
-  fields: (t) => ({
-    whoami: t.field({
-      type: ViewerRef,
-      authScopes: { can: 'read' },
-      resolve: (_root, _args, ctx) => ctx,
-    }),
+builder.queryField('whoami', (t) =>
+  t.field({
+    type: ViewerRef,
+    authScopes: { can: 'read' },
+    resolve: (_root, _args, ctx) => ctx,
   }),
-});
+);
+
+registerNode('Tenant', async (id, ctx) => (id === ctx.tenant.id ? ctx.tenant : null));

@@ -1,0 +1,145 @@
+import { kindOfId, type Scope } from '@maestro/domain';
+import neo4j from 'neo4j-driver';
+import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
+import type { Graph } from './graph.ts';
+
+export interface PolicyDecisionRecord {
+  id: string;
+  action: string;
+  allow: boolean;
+  requiresApproval: boolean;
+  reasons: string[];
+  bundleProfile: string;
+  bundleRevision: string;
+  bundleDigest: string;
+  inputDigest: string;
+  /** The canonical JSON input, kept so decisions can be replayed against a new bundle. */
+  input: string;
+  actor: string;
+  actorRoles: string[];
+  subjectId: string | null;
+  evaluatedAt: string;
+  latencyMs: number;
+}
+
+const FIELDS = `d { .id, .action, .allow, .requiresApproval, .reasons, .bundleProfile, .bundleRevision,
+  .bundleDigest, .inputDigest, .input, .actor, .actorRoles, .subjectId, .latencyMs,
+  evaluatedAt: toString(d.evaluatedAt) }`;
+
+const SUBJECT_LABELS = new Set(['Run', 'Task', 'Workflow', 'WorkflowVersion', 'Schedule', 'Approval']);
+
+/** The label of a decision subject, from its id prefix; only known labels are spliced into Cypher. */
+function subjectLabel(subjectId: string | null): string | null {
+  const kind = subjectId ? kindOfId(subjectId) : null;
+  return kind && SUBJECT_LABELS.has(kind) ? kind : null;
+}
+
+/**
+ * Stores a decision as evidence, linked to its actor (DECIDED_BY) and, when the subject
+ * already exists in the graph, to it (DECIDED_ON).
+ */
+export async function recordDecision(
+  graph: Graph,
+  scope: Scope,
+  decision: PolicyDecisionRecord,
+): Promise<void> {
+  const label = subjectLabel(decision.subjectId);
+  await graph.write(async (tx) => {
+    await tx.run(
+      `CREATE (d:PolicyDecision {id: $d.id, tenantId: $tenantId, environment: $environment, region: $region,
+                action: $d.action, allow: $d.allow, requiresApproval: $d.requiresApproval, reasons: $d.reasons,
+                bundleProfile: $d.bundleProfile, bundleRevision: $d.bundleRevision, bundleDigest: $d.bundleDigest,
+                inputDigest: $d.inputDigest, input: $d.input, actor: $d.actor, actorRoles: $d.actorRoles,
+                subjectId: $d.subjectId, evaluatedAt: datetime($d.evaluatedAt), latencyMs: $d.latencyMs,
+                createdAt: datetime($d.evaluatedAt)})
+       MERGE (u:User {tenantId: $tenantId, subject: $d.actor})
+         ON CREATE SET u.id = 'usr_' + randomUUID(), u.createdAt = datetime($d.evaluatedAt)
+       CREATE (d)-[:DECIDED_BY]->(u)
+       ${
+         label
+           ? `WITH d OPTIONAL MATCH (s:${label} {id: $d.subjectId, tenantId: $tenantId})
+              FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (d)-[:DECIDED_ON]->(s))`
+           : ''
+       }`,
+      { ...scope, d: decision },
+    );
+  });
+}
+
+/** Links a decision to a subject created after it (e.g. the run a start decision allowed). */
+export async function linkDecision(
+  graph: Graph,
+  scope: Scope,
+  decisionId: string,
+  subjectId: string,
+): Promise<void> {
+  const label = subjectLabel(subjectId);
+  if (!label) return;
+  await graph.write((tx) =>
+    tx.run(
+      `MATCH (d:PolicyDecision {id: $decisionId, tenantId: $tenantId, environment: $environment, region: $region})
+       MATCH (s:${label} {id: $subjectId, tenantId: $tenantId})
+       SET d.subjectId = $subjectId
+       MERGE (d)-[:DECIDED_ON]->(s)`,
+      { ...scope, decisionId, subjectId },
+    ),
+  );
+}
+
+export interface DecisionFilter {
+  action?: string | null;
+  allow?: boolean | null;
+  subjectId?: string | null;
+}
+
+/** Decisions newest first, keyset-paginated on (evaluatedAt, id). */
+export async function listDecisions(
+  graph: Graph,
+  scope: Scope,
+  filter: DecisionFilter,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<Page<PolicyDecisionRecord>> {
+  const size = pageSize(first);
+  const cursor = decodeCursor('pd', after);
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (d:PolicyDecision {tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE ($action IS NULL OR d.action = $action) AND ($allow IS NULL OR d.allow = $allow)
+         AND ($subjectId IS NULL OR d.subjectId = $subjectId)
+         AND ($cursorAt IS NULL OR d.evaluatedAt < datetime($cursorAt)
+              OR (d.evaluatedAt = datetime($cursorAt) AND d.id < $cursorId))
+       RETURN ${FIELDS} AS d
+       ORDER BY d.evaluatedAt DESC, d.id DESC
+       LIMIT $limit`,
+      {
+        ...scope,
+        action: filter.action ?? null,
+        allow: filter.allow ?? null,
+        subjectId: filter.subjectId ?? null,
+        cursorAt: cursor?.s ?? null,
+        cursorId: cursor?.id ?? null,
+        limit: neo4j.int(size + 1),
+      },
+    );
+    const rows = result.records.map((r) => r.get('d') as PolicyDecisionRecord);
+    return toPage('pd', rows, size, (d) => ({ s: d.evaluatedAt, id: d.id }));
+  });
+}
+
+/** Decisions by id within the scope (node lookup). */
+export async function getDecisions(
+  graph: Graph,
+  scope: Scope,
+  ids: readonly string[],
+): Promise<PolicyDecisionRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $ids AS id
+       MATCH (d:PolicyDecision {id: id, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN ${FIELDS} AS d`,
+      { ...scope, ids: [...ids] },
+    );
+    return result.records.map((r) => r.get('d') as PolicyDecisionRecord);
+  });
+}

@@ -1,0 +1,114 @@
+import { AppError, type Scope } from '@maestro/domain';
+import neo4j from 'neo4j-driver';
+import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
+import type { Graph } from './graph.ts';
+import { RUN_FIELDS, type RunRecord, toRun } from './runs.ts';
+
+export interface GraphNodeRecord {
+  id: string;
+  label: string;
+  name: string;
+  properties: Record<string, unknown>;
+}
+
+export interface GraphEdgeRecord {
+  from: string;
+  to: string;
+  type: string;
+}
+
+/** Caps what one graph-pane request may return, so a huge neighbourhood cannot pin the server. */
+export const GRAPH_NODE_LIMIT = 20_000;
+
+/**
+ * The run's neighbourhood for the graph pane: nodes within `depth` hops (1..3) that belong to
+ * the same tenant and scope, and the edges among them. Tasks and their DEPENDS_ON edges are
+ * always included (also the ones not started yet), so the pane can draw the whole DAG.
+ */
+export async function runNeighbourhood(
+  graph: Graph,
+  scope: Scope,
+  runId: string,
+  depth: number,
+): Promise<{ nodes: GraphNodeRecord[]; edges: GraphEdgeRecord[] } | null> {
+  if (!Number.isInteger(depth) || depth < 1 || depth > 3) {
+    throw new AppError('VALIDATION', 'depth must be 1, 2 or 3', { field: ['depth'] });
+  }
+  return graph.read(async (tx) => {
+    // depth is an integer from 1 to 3 (checked above), the only value spliced into the query.
+    const result = await tx.run(
+      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       OPTIONAL MATCH (r)-[:HAS_TASK]->(t:Task)
+       WITH r, collect(t) AS tasks
+       OPTIONAL MATCH p = (r)-[*1..${depth}]-(n)
+       WHERE all(x IN nodes(p) WHERE x.tenantId = $tenantId
+                 AND (x:User OR x:Tenant OR (x.environment = $environment AND x.region = $region)))
+         AND NOT n:TimelineEvent
+       WITH r, tasks, collect(DISTINCT n)[..$limit] AS near
+       WITH [r] + tasks + near AS all
+       UNWIND all AS n
+       WITH collect(DISTINCT n) AS ns
+       UNWIND ns AS a
+       OPTIONAL MATCH (a)-[rel]->(b) WHERE b IN ns
+       WITH ns, collect(DISTINCT CASE WHEN rel IS NULL THEN null
+                                      ELSE {from: a.id, to: b.id, type: type(rel)} END) AS edges
+       RETURN [n IN ns | {id: n.id, label: labels(n)[0],
+                          name: coalesce(n.name, n.stepId, n.subject, n.version, n.uri, n.action, n.id),
+                          properties: properties(n)}] AS nodes, edges`,
+      { ...scope, runId, limit: neo4j.int(GRAPH_NODE_LIMIT) },
+    );
+    const row = result.records[0];
+    if (!row) return null;
+    const nodes = (row.get('nodes') as GraphNodeRecord[]).map((n) => ({
+      ...n,
+      properties: plain(n.properties),
+    }));
+    return { nodes, edges: row.get('edges') as GraphEdgeRecord[] };
+  });
+}
+
+/** Neo4j temporal values become ISO strings; JSON-in-string properties stay strings. */
+function plain(props: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) {
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? String(v) : v;
+  }
+  return out;
+}
+
+/** Runs whose tasks touched a resource (lineage), newest first, keyset-paginated. */
+export async function runsTouchingResource(
+  graph: Graph,
+  scope: Scope,
+  uri: string,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<Page<RunRecord> & { totalCount: number }> {
+  const size = pageSize(first);
+  const cursor = decodeCursor('run', after);
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (res:Resource {tenantId: $tenantId, environment: $environment, region: $region, uri: $uri})<-[:TOUCHES]-(:Task)<-[:HAS_TASK]-
+             (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
+       WITH DISTINCT r
+       WITH collect(r) AS all
+       WITH all, size(all) AS total
+       UNWIND all AS r
+       WITH r, total WHERE $cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
+                      OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)
+       RETURN r ${RUN_FIELDS} AS run, total
+       ORDER BY r.createdAt DESC, r.id DESC
+       LIMIT $limit`,
+      {
+        ...scope,
+        uri,
+        cursorAt: cursor?.s ?? null,
+        cursorId: cursor?.id ?? null,
+        limit: neo4j.int(size + 1),
+      },
+    );
+    const rows = result.records.map((rec) => toRun(rec.get('run') as Record<string, unknown>));
+    const totalCount = Number(result.records[0]?.get('total') ?? 0);
+    return { ...toPage('run', rows, size, (r) => ({ s: r.createdAt, id: r.id })), totalCount };
+  });
+}
