@@ -33,6 +33,17 @@ for profile in "${PROFILES[@]}"; do
   (cd "$src" && "$OPA" build -t wasm -e "$ENTRYPOINT" --revision "$revision" --ignore '*_test.rego' -o "$out.tmp" .)
   mv "$out.tmp" "$out"
   digest=$(sha256sum "$out" | cut -d' ' -f1)
-  printf '{"profile":"%s","revision":"%s","digest":"%s","entrypoint":"%s"}\n' "$profile" "$revision" "$digest" "$ENTRYPOINT" >"$HERE/build/$profile.json"
+  # The packs a profile carries, from the `# METADATA` annotations of its packages.
+  packs=$(cd "$src" && "$OPA" inspect -a --format json . | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const packs = (JSON.parse(s).annotations ?? [])
+        .filter((a) => a.annotations?.scope === "package" && a.annotations?.title)
+        .map((a) => ({ id: a.path.slice(1).map((p) => p.value).join("."), title: a.annotations.title,
+                       summary: (a.annotations.description ?? "").trim() }));
+      console.log(JSON.stringify(packs));
+    });')
+  node -e 'const [profile, revision, digest, entrypoint, packs] = process.argv.slice(1);
+    console.log(JSON.stringify({ profile, revision, digest, entrypoint, packs: JSON.parse(packs) }));' \
+    "$profile" "$revision" "$digest" "$ENTRYPOINT" "$packs" >"$HERE/build/$profile.json"
   echo "policy: built $profile revision $revision digest ${digest:0:12}"
 done

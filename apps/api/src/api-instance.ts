@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createPrismaClient } from '@maestro/db';
 import { createGraph } from '@maestro/graph';
-import { loadWasmPolicy } from '@maestro/policy';
+import { loadPolicyPacks, loadWasmPolicy, signingKey } from '@maestro/policy';
 import { createProducer } from '@maestro/queue';
 import { pino } from 'pino';
 import { createTokenVerifier } from './auth.ts';
@@ -19,13 +19,17 @@ export async function createApiResources(env: ApiEnv, repoRoot: string): Promise
   const db = createPrismaClient({ databaseUrl: env.DATABASE_URL });
   const queue = createProducer({ url: env.REDIS_URL });
   const policy = await loadWasmPolicy(join(repoRoot, 'policy-bundles/build/internal.tar.gz'), 'internal');
+  const policyPacks = await loadPolicyPacks(
+    join(repoRoot, 'policy-bundles/build/internal.json'),
+    signingKey(env.MAESTRO_POLICY_SIGNING_KEY),
+  );
   const verifyToken = createTokenVerifier({
     jwtSecret: env.MAESTRO_JWT_SECRET,
     oidcIssuer: env.MAESTRO_OIDC_ISSUER,
     oidcAudience: env.MAESTRO_OIDC_AUDIENCE,
     oidcJwksUrl: env.MAESTRO_OIDC_JWKS_URL,
   });
-  return { graph, db, queue, policy, verifyToken, logger, clock: () => new Date() };
+  return { graph, db, queue, policy, policyPacks, verifyToken, logger, clock: () => new Date() };
 }
 
 export async function closeApiResources(resources: ApiResources): Promise<void> {

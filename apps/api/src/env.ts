@@ -12,6 +12,8 @@ const schema = z
     MAESTRO_OIDC_JWKS_URL: z.string().url().optional(),
     /** Dev-only token endpoint for Switchboard's demo sign-in; never on in production. */
     MAESTRO_DEV_AUTH: z.enum(['0', '1']).default('0'),
+    /** Ed25519 private key (PEM) that signs policy packs; a per-process key when unset (dev). */
+    MAESTRO_POLICY_SIGNING_KEY: z.string().optional(),
     MAESTRO_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000'),
     REDIS_URL: z.string().url(),
     NEO4J_URI: z.string().min(1),

@@ -1,6 +1,8 @@
 import type { Scope } from '@maestro/domain';
 import {
+  type ApprovalRecord,
   type Graph,
+  getApprovalsForRuns,
   getRuns,
   getTasksForRuns,
   getWorkflows,
@@ -19,6 +21,7 @@ export interface Loaders {
   workflowById: DataLoader<string, WorkflowRecord | null>;
   workflowByName: DataLoader<string, WorkflowRecord | null>;
   version: DataLoader<string, WorkflowVersionRecord | null>;
+  approvalsOfRun: DataLoader<string, ApprovalRecord[]>;
 }
 
 function byKey<T>(keys: readonly string[], rows: T[], key: (row: T) => string): Array<T | null> {
@@ -42,5 +45,9 @@ export function createLoaders(graph: Graph, scope: Scope): Loaders {
     version: new DataLoader(async (ids) =>
       byKey(ids, await getWorkflowVersions(graph, scope, ids), (v) => v.id),
     ),
+    approvalsOfRun: new DataLoader(async (ids) => {
+      const map = await getApprovalsForRuns(graph, scope, ids);
+      return ids.map((id) => map.get(id) ?? []);
+    }),
   };
 }

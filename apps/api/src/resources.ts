@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@maestro/db';
 import type { Graph } from '@maestro/graph';
-import type { WasmPolicy } from '@maestro/policy';
+import type { PolicyPackInfo, WasmPolicy } from '@maestro/policy';
 import type { Producer } from '@maestro/queue';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from './auth.ts';
@@ -11,6 +11,7 @@ export interface ApiResources {
   db: PrismaClient;
   queue: Producer;
   policy: WasmPolicy;
+  policyPacks: PolicyPackInfo[];
   verifyToken: TokenVerifier;
   logger: Logger;
   clock: () => Date;

@@ -36,6 +36,8 @@ export async function createApiServer(
     schema,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    // A document of more tokens than this is refused before validation (cheap DoS guard).
+    parseOptions: { maxTokens: 10_000 },
     // main.ts owns SIGTERM/SIGINT (drain, close stores, exit); Apollo's own handlers would race it.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter(resources.logger),
@@ -87,6 +89,22 @@ export async function createApiServer(
         }),
     }),
   );
+
+  // Body-parser failures (too large, malformed JSON) answer in GraphQL's error shape, coded.
+  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const type = (error as { type?: string } | null)?.type;
+    if (type === 'entity.too.large') {
+      res.status(413).json({
+        errors: [{ message: 'request body is larger than 1 MiB', extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+      });
+    } else if (type === 'entity.parse.failed') {
+      res.status(400).json({
+        errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+      });
+    } else {
+      next(error);
+    }
+  });
 
   return {
     app,

@@ -9,13 +9,23 @@ export {
   PRISMA_ADVISORY_LOCK_KEY,
   PRISMA_MIGRATIONS_TABLE,
 } from './migrate.ts';
-export type { CreateTenantInput, MemberRecord, MemberRoleName, TenantRecord } from './tenants.ts';
+export type {
+  CreateTenantInput,
+  CreateTenantWithAdminsInput,
+  MemberRecord,
+  MemberRoleName,
+  MembershipChangeOptions,
+  TenantRecord,
+  TenantWithAdmins,
+} from './tenants.ts';
 export {
   createTenant,
+  createTenantWithAdmins,
   getMember,
   getTenant,
   listMembers,
   MEMBER_ROLES,
   MemberRole,
+  removeMember,
   setMember,
 } from './tenants.ts';

@@ -4,7 +4,14 @@ import { AppError } from '@maestro/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from './client.ts';
 import { applyMigrations } from './migrate.ts';
-import { createTenant, getTenant, listMembers, setMember } from './tenants.ts';
+import {
+  createTenant,
+  createTenantWithAdmins,
+  getTenant,
+  listMembers,
+  removeMember,
+  setMember,
+} from './tenants.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));
 
@@ -123,5 +130,83 @@ describe('tenants via the generated client and @prisma/adapter-pg', () => {
     ).rejects.toMatchObject({ code: 'P2002' });
     // The tenant cannot be deleted while its audit trail exists (ON DELETE RESTRICT).
     await expect(db.tenant.delete({ where: { id: tenant.id } })).rejects.toMatchObject({ code: 'P2003' });
+  });
+});
+
+describe('createTenantWithAdmins and guarded membership changes', () => {
+  it('creates the tenant and its admins together', async () => {
+    const name = uniqueName('with-admins');
+    const { tenant, admins } = await createTenantWithAdmins(db, {
+      name: `  ${name} `,
+      dailyBudgetUsd: 25,
+      maxConcurrentRuns: 5,
+      admins: ['user:zoe', 'user:abe', 'user:zoe'],
+    });
+    createdTenants.push(tenant.id);
+    expect(tenant).toMatchObject({ name, dailyBudgetUsd: '25.0000', alertThreshold: '0.8000' });
+    expect(admins.map((m) => [m.subject, m.role])).toEqual([
+      ['user:abe', 'admin'],
+      ['user:zoe', 'admin'],
+    ]);
+    expect((await listMembers(db, tenant.id)).map((m) => m.subject)).toEqual(['user:abe', 'user:zoe']);
+  });
+
+  it('rolls the whole transaction back when an admin cannot be written', async () => {
+    const name = uniqueName('rollback');
+    // Postgres refuses NUL in text, so the member insert fails after the tenant row was written.
+    await expect(
+      createTenantWithAdmins(db, { name, admins: ['user:ok', 'user:\u0000bad'] }),
+    ).rejects.toThrow();
+    expect(await db.tenant.findUnique({ where: { name } })).toBeNull();
+    expect(await db.member.count({ where: { subject: 'user:ok', tenant: { name } } })).toBe(0);
+    // The name is free again: nothing half-written holds it.
+    const { tenant } = await createTenantWithAdmins(db, { name, admins: ['user:ok'] });
+    createdTenants.push(tenant.id);
+  });
+
+  it('reports a duplicate name as CONFLICT and writes no member', async () => {
+    const existing = await newTenant('dup');
+    await expect(
+      createTenantWithAdmins(db, { name: existing.name, admins: ['user:intruder'] }),
+    ).rejects.toSatisfy(
+      (e: unknown) => e instanceof AppError && e.code === 'CONFLICT' && e.field?.join('.') === 'name',
+    );
+    expect(await listMembers(db, existing.id)).toEqual([]);
+    await expect(createTenantWithAdmins(db, { name: uniqueName('no-admins'), admins: [] })).rejects.toSatisfy(
+      (e: unknown) => e instanceof AppError && e.code === 'VALIDATION',
+    );
+  });
+
+  it('keeps at least one admin when asked to, and removes members', async () => {
+    const { tenant } = await createTenantWithAdmins(db, { name: uniqueName('guard'), admins: ['user:root'] });
+    createdTenants.push(tenant.id);
+    const guard = { keepAnAdmin: true };
+    const lastAdmin = (e: unknown) => e instanceof AppError && e.code === 'INVALID_STATE';
+    await expect(
+      setMember(db, { tenantId: tenant.id, subject: 'user:root', role: 'viewer' }, guard),
+    ).rejects.toSatisfy(lastAdmin);
+    await expect(removeMember(db, { tenantId: tenant.id, subject: 'user:root' }, guard)).rejects.toSatisfy(
+      lastAdmin,
+    );
+    await setMember(db, { tenantId: tenant.id, subject: 'user:second', role: 'admin' }, guard);
+    // Two admins demoting each other at once: the tenant lock lets exactly one through.
+    const results = await Promise.allSettled([
+      setMember(db, { tenantId: tenant.id, subject: 'user:root', role: 'operator' }, guard),
+      removeMember(db, { tenantId: tenant.id, subject: 'user:second' }, guard),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const admins = (await listMembers(db, tenant.id)).filter((m) => m.role === 'admin');
+    expect(admins).toHaveLength(1);
+
+    expect(await removeMember(db, { tenantId: tenant.id, subject: 'user:nobody' })).toBeNull();
+    await setMember(db, { tenantId: tenant.id, subject: 'user:temp', role: 'viewer' });
+    expect(await removeMember(db, { tenantId: tenant.id, subject: 'user:temp' })).toMatchObject({
+      subject: 'user:temp',
+      role: 'viewer',
+    });
+    expect((await listMembers(db, tenant.id)).map((m) => m.subject)).not.toContain('user:temp');
+    await expect(
+      setMember(db, { tenantId: 'tnt_missing', subject: 'user:x', role: 'viewer' }, guard),
+    ).rejects.toSatisfy((e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND');
   });
 });

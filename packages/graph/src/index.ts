@@ -1,3 +1,19 @@
+export type { ApprovalVerdict } from './approval-decisions.ts';
+export { decideApproval } from './approval-decisions.ts';
+export type {
+  ApprovalDecisionRecord,
+  ApprovalFilter,
+  ApprovalRecord,
+  ApprovalStatus,
+  NewApproval,
+} from './approvals.ts';
+export {
+  APPROVAL_STATUSES,
+  createApproval,
+  getApprovals,
+  getApprovalsForRuns,
+  listApprovals,
+} from './approvals.ts';
 export type { ConstraintReport } from './constraints.ts';
 export { applyConstraints, CONSTRAINTS } from './constraints.ts';
 export type { CursorKey, Page } from './cursor.ts';
@@ -11,6 +27,8 @@ export { GRAPH_NODE_LIMIT, runNeighbourhood, runsTouchingResource } from './line
 export { cancelRun, rerunTask } from './run-control.ts';
 export type { NewRun, NewTask, RunFilter, RunRecord, RunStatus } from './runs.ts';
 export { countActiveRuns, countRuns, createRun, getRun, getRuns, listRuns, RUN_STATUSES } from './runs.ts';
+export type { NewSchedule, SchedulePatch, ScheduleRecord } from './schedules.ts';
+export { createSchedule, getSchedule, getSchedules, listSchedules, updateSchedule } from './schedules.ts';
 export type { TaskRecord, TaskStatus, TimelineEventRecord } from './tasks.ts';
 export { getTasksForRuns, listTimeline, TASK_STATUSES } from './tasks.ts';
 export type {

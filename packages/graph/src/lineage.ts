@@ -1,5 +1,5 @@
 import { AppError, type Scope } from '@maestro/domain';
-import neo4j from 'neo4j-driver';
+import neo4j, { type Node } from 'neo4j-driver';
 import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
 import type { Graph } from './graph.ts';
 import { RUN_FIELDS, type RunRecord, toRun } from './runs.ts';
@@ -38,31 +38,39 @@ export async function runNeighbourhood(
     // depth is an integer from 1 to 3 (checked above), the only value spliced into the query.
     const result = await tx.run(
       `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       OPTIONAL MATCH (r)-[*1..${depth}]-(n)
+       WHERE n.tenantId = $tenantId AND NOT n:TimelineEvent
+         AND (n:User OR (n.environment = $environment AND n.region = $region))
+       WITH r, collect(DISTINCT n)[..$limit] AS near
        OPTIONAL MATCH (r)-[:HAS_TASK]->(t:Task)
-       WITH r, collect(t) AS tasks
-       OPTIONAL MATCH p = (r)-[*1..${depth}]-(n)
-       WHERE all(x IN nodes(p) WHERE x.tenantId = $tenantId
-                 AND (x:User OR x:Tenant OR (x.environment = $environment AND x.region = $region)))
-         AND NOT n:TimelineEvent
-       WITH r, tasks, collect(DISTINCT n)[..$limit] AS near
-       WITH [r] + tasks + near AS all
-       UNWIND all AS n
-       WITH collect(DISTINCT n) AS ns
-       UNWIND ns AS a
-       OPTIONAL MATCH (a)-[rel]->(b) WHERE b IN ns
-       WITH ns, collect(DISTINCT CASE WHEN rel IS NULL THEN null
-                                      ELSE {from: a.id, to: b.id, type: type(rel)} END) AS edges
-       RETURN [n IN ns | {id: n.id, label: labels(n)[0],
-                          name: coalesce(n.name, n.stepId, n.subject, n.version, n.uri, n.action, n.id),
-                          properties: properties(n)}] AS nodes, edges`,
+       WITH r, near, collect(t) AS tasks
+       UNWIND [r] + tasks + near AS x
+       WITH collect(DISTINCT x) AS ns
+       CALL (ns) {
+         UNWIND ns AS a
+         MATCH (a)-[rel]->(b)
+         WHERE b IN ns
+         RETURN collect({from: a.id, to: b.id, type: type(rel)}) AS edges
+       }
+       RETURN ns AS nodes, edges`,
       { ...scope, runId, limit: neo4j.int(GRAPH_NODE_LIMIT) },
     );
     const row = result.records[0];
     if (!row) return null;
-    const nodes = (row.get('nodes') as GraphNodeRecord[]).map((n) => ({
-      ...n,
-      properties: plain(n.properties),
-    }));
+    // Shaped here rather than in Cypher: Neo4j 5.26 fails to plan a map projection that mixes
+    // n.prop and properties(n) over a collected list ("Property cannot be cast to ASTCachedProperty").
+    const nodes = (row.get('nodes') as Node[]).map((n): GraphNodeRecord => {
+      const p = n.properties as Record<string, unknown>;
+      const name = [p.name, p.stepId, p.subject, p.version, p.uri, p.action, p.id].find(
+        (v) => typeof v === 'string',
+      );
+      return {
+        id: String(p.id),
+        label: n.labels[0] ?? 'Node',
+        name: String(name ?? p.id),
+        properties: plain(p),
+      };
+    });
     return { nodes, edges: row.get('edges') as GraphEdgeRecord[] };
   });
 }

@@ -43,6 +43,7 @@ function newRun(versionId: string, overrides: Partial<NewRun> = {}): NewRun {
         needs: [],
         idempotencyKey: 'ka',
         itemIndex: null,
+        position: 0,
         input: {},
       },
       {
@@ -52,6 +53,7 @@ function newRun(versionId: string, overrides: Partial<NewRun> = {}): NewRun {
         needs: ['a'],
         idempotencyKey: 'kb',
         itemIndex: null,
+        position: 1,
         input: {},
       },
     ],

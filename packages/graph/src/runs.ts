@@ -45,6 +45,8 @@ export interface NewTask {
   needs: string[];
   idempotencyKey: string;
   itemIndex: number | null;
+  /** Order in the run plan (topological, then declaration order). */
+  position: number;
   input: unknown;
 }
 
@@ -143,7 +145,7 @@ async function linkNewRun(tx: ManagedTransaction, scope: Scope, input: NewRun, a
      UNWIND $tasks AS t
      CREATE (r)-[:HAS_TASK]->(task:Task {id: t.id, tenantId: $tenantId, environment: $environment, region: $region,
               runId: $id, stepId: t.stepId, uses: t.uses, status: 'PENDING', attempt: 1, needs: t.needs,
-              idempotencyKey: t.idempotencyKey, itemIndex: toInteger(t.itemIndex), input: t.input, costUSD: 0.0,
+              idempotencyKey: t.idempotencyKey, itemIndex: toInteger(t.itemIndex), position: toInteger(t.position), input: t.input, costUSD: 0.0,
               createdAt: datetime($at)})`,
     {
       ...scope,

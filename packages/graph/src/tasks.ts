@@ -46,7 +46,7 @@ export async function getTasksForRuns(
        RETURN t { .id, .runId, .stepId, .uses, .status, .attempt, .needs, .idempotencyKey, .itemIndex,
                   .output, .error, .costUSD, startedAt: toString(t.startedAt),
                   finishedAt: toString(t.finishedAt) } AS task
-       ORDER BY t.createdAt, t.stepId, t.itemIndex`,
+       ORDER BY t.position, t.itemIndex`,
       { ...scope, runIds: [...runIds] },
     );
     for (const rec of result.records) {

@@ -8,3 +8,8 @@ import './policy.ts';
 import './workflow.ts';
 import './run-connection.ts';
 import './run.ts';
+import './approval.ts';
+import './workflow-mutations.ts';
+import './plan.ts';
+import './schedule.ts';
+import './tenancy.ts';

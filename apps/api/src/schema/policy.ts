@@ -1,4 +1,5 @@
 import { getDecisions, listDecisions, type PolicyDecisionRecord } from '@maestro/graph';
+import type { PolicyPackInfo } from '@maestro/policy';
 import { builder } from '../builder.ts';
 import { ActorRef, PageInfoRef } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -89,4 +90,27 @@ builder.queryField('policyDecisions', (t) =>
 registerNode(
   'PolicyDecision',
   async (id, ctx) => (await getDecisions(ctx.resources.graph, ctx.scope, [id]))[0] ?? null,
+);
+
+const PolicyPackRef = builder.objectRef<PolicyPackInfo>('PolicyPack').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    summary: t.exposeString('summary'),
+    profile: t.exposeString('profile'),
+    revision: t.exposeString('revision'),
+    digest: t.exposeString('digest'),
+    signature: t.exposeString('signature', {
+      description: 'Signature over the digest, base64; verifiable with the key in publicKey.',
+    }),
+    publicKey: t.exposeString('publicKey'),
+  }),
+});
+
+builder.queryField('policyPacks', (t) =>
+  t.field({
+    type: [PolicyPackRef],
+    authScopes: { can: 'read' },
+    resolve: (_root, _args, ctx) => ctx.resources.policyPacks,
+  }),
 );

@@ -1,4 +1,5 @@
 import type {
+  ApprovalRecord,
   RunRecord,
   TaskRecord,
   TimelineEventRecord,
@@ -25,3 +26,4 @@ export const TimelineEventRef = builder.objectRef<TimelineEventRecord>('Timeline
 export const RunConnectionRef = builder.objectRef<Connection<RunRecord> & { totalCount: number }>(
   'RunConnection',
 );
+export const ApprovalRef = builder.objectRef<ApprovalRecord>('Approval');

@@ -244,6 +244,8 @@ export interface TaskNode {
   idempotencyKey: string;
   /** Index of the item in a foreach step. Integer. */
   itemIndex?: number;
+  /** Order of the task in the run plan: topological, then declaration order. Integer. */
+  position: number;
   /** Resolved `with` input. */
   input?: JsonString;
   output?: JsonString;
@@ -515,6 +517,7 @@ export const PROPERTY_TYPES = {
     needs: 'string[]',
     idempotencyKey: 'string',
     itemIndex: 'int',
+    position: 'int',
     input: 'json',
     output: 'json',
     error: 'string',

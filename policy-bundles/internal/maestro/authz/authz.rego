@@ -8,12 +8,15 @@ package maestro.authz
 
 import rego.v1
 
-# Actions each role may take. Viewers read; composers author; operators run; admins do all.
+# Actions each role may take. Viewers read; composers author; operators run; admins do all
+# within their tenant. platform_admin (trusted only from the token, never from membership) may
+# create tenants and nothing else: platform operators act on tenant data with a tenant token.
 role_actions := {
 	"viewer": {"read"},
 	"composer": {"read", "publish_workflow"},
 	"operator": {"read", "start_workflow", "cancel_run", "rerun_task", "edit_schedule", "approve"},
 	"admin": {"read", "publish_workflow", "start_workflow", "cancel_run", "rerun_task", "edit_schedule", "approve", "manage_members"},
+	"platform_admin": {"create_tenant"},
 }
 
 default allow := false

@@ -1,0 +1,256 @@
+import {
+  AppError,
+  AppErrors,
+  digestOf,
+  type Manifest,
+  type ManifestProblem,
+  newId,
+  parseManifest,
+  planTasks,
+  validateParams,
+} from '@maestro/domain';
+import {
+  type ApprovalRecord,
+  createRun,
+  linkDecision,
+  listVersionsOf,
+  type PolicyDecisionRecord,
+  type RunRecord,
+  saveWorkflowVersion,
+  type WorkflowVersionRecord,
+} from '@maestro/graph';
+import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
+import { decide } from '../gate.ts';
+import { UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
+import { PolicyDecisionRef } from './policy.ts';
+import { ApprovalRef, RunRef, WorkflowVersionRef } from './refs.ts';
+import { gated } from './run.ts';
+import { latestVersion } from './workflow.ts';
+
+function manifestErrors(problems: ManifestProblem[], prefix: string[] = []): AppErrors {
+  return new AppErrors(
+    problems.map((p) => new AppError('VALIDATION', p.message, { field: [...prefix, ...p.field] })),
+  );
+}
+
+const PublishWorkflowInput = builder.inputType('PublishWorkflowInput', {
+  fields: (t) => ({
+    manifest: t.string({
+      required: true,
+      description: 'The manifest in YAML or JSON (see workflow-dsl.md).',
+    }),
+  }),
+});
+
+const PublishWorkflowPayloadRef = builder
+  .objectRef<{
+    workflowVersion: WorkflowVersionRecord | null;
+    decision: PolicyDecisionRecord | null;
+    userErrors: UserErrorShape[];
+  }>('PublishWorkflowPayload')
+  .implement({
+    fields: (t) => ({
+      workflowVersion: t.field({
+        type: WorkflowVersionRef,
+        nullable: true,
+        resolve: (p) => p.workflowVersion,
+      }),
+      decision: t.field({ type: PolicyDecisionRef, nullable: true, resolve: (p) => p.decision }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+    }),
+  });
+
+/**
+ * Validates the manifest, asks policy, then stores an immutable version. The same name +
+ * version + digest is idempotent; another digest under the same version is a CONFLICT.
+ */
+async function publish(ctx: Context, source: string) {
+  const parsed = parseManifest(source);
+  if (!parsed.ok) {
+    return {
+      workflowVersion: null,
+      decision: null,
+      userErrors: userErrorsOf(manifestErrors(parsed.errors)) ?? [],
+    };
+  }
+  const { manifest, digest } = parsed;
+  return gated<{ workflowVersion: WorkflowVersionRecord | null }>(
+    () =>
+      decide(ctx, {
+        action: 'publish_workflow',
+        subjectId: null,
+        subject: { workflow: manifest.name, version: manifest.version, risk: manifest.risk ?? null, digest },
+      }),
+    async (decision) => {
+      const saved = await saveWorkflowVersion(ctx.resources.graph, ctx.scope, {
+        name: manifest.name,
+        version: manifest.version,
+        digest,
+        manifest,
+        publishedBy: ctx.actor.subject,
+        publishedByRoles: ctx.actor.roles,
+        publishedAt: ctx.resources.clock(),
+      });
+      await linkDecision(ctx.resources.graph, ctx.scope, decision.id, saved.versionId);
+      return { workflowVersion: await ctx.loaders.version.load(saved.versionId) };
+    },
+    { workflowVersion: null },
+  );
+}
+
+export const StartRunInput = builder.inputType('StartRunInput', {
+  fields: (t) => ({
+    workflow: t.string({
+      required: true,
+      description: 'Workflow name; the latest version unless version is given.',
+    }),
+    version: t.string({ required: false }),
+    params: t.field({ type: 'JSON', required: false }),
+    idempotencyKey: t.string({
+      required: false,
+      description: 'Same key within a tenant returns the same run instead of starting another.',
+    }),
+  }),
+});
+
+export interface StartRunShape {
+  run: RunRecord | null;
+  decision: PolicyDecisionRecord | null;
+  approval: ApprovalRecord | null;
+  userErrors: UserErrorShape[];
+}
+
+/** Resolves the workflow version a start (or a plan) is about; user errors name the input field. */
+export async function resolveVersion(
+  ctx: Context,
+  workflow: string,
+  version: string | null | undefined,
+): Promise<WorkflowVersionRecord> {
+  const versions = await listVersionsOf(ctx.resources.graph, ctx.scope, workflow);
+  if (versions.length === 0)
+    throw new AppError('NOT_FOUND', `workflow ${workflow} not found`, { field: ['input', 'workflow'] });
+  const chosen = version ? versions.find((v) => v.version === version) : latestVersion(versions);
+  if (!chosen)
+    throw new AppError('NOT_FOUND', `version ${version} of ${workflow} not found`, {
+      field: ['input', 'version'],
+    });
+  return chosen;
+}
+
+/** Params validated against the manifest with defaults applied; problems name `input.params.<name>`. */
+export function checkedParams(manifest: Manifest, params: unknown): Record<string, unknown> {
+  const result = validateParams(manifest, params ?? {});
+  if (!result.ok) throw manifestErrors(result.errors, ['input']);
+  return result.values;
+}
+
+async function startRun(
+  ctx: Context,
+  input: { workflow: string; version?: string | null; params?: unknown; idempotencyKey?: string | null },
+): Promise<StartRunShape> {
+  let prepared: { version: WorkflowVersionRecord; manifest: Manifest; params: Record<string, unknown> };
+  try {
+    if (
+      input.idempotencyKey !== null &&
+      input.idempotencyKey !== undefined &&
+      !/^[\x21-\x7e]{1,200}$/.test(input.idempotencyKey)
+    ) {
+      throw new AppError('VALIDATION', 'idempotencyKey must be 1 to 200 visible ASCII characters', {
+        field: ['input', 'idempotencyKey'],
+      });
+    }
+    const version = await resolveVersion(ctx, input.workflow, input.version);
+    const manifest = version.manifest as Manifest;
+    prepared = { version, manifest, params: checkedParams(manifest, input.params) };
+  } catch (error) {
+    const userErrors = userErrorsOf(error);
+    if (!userErrors) throw error;
+    return { run: null, decision: null, approval: null, userErrors };
+  }
+  const { version, manifest, params } = prepared;
+  const result = await gated<{ run: RunRecord | null }>(
+    () =>
+      decide(ctx, {
+        action: 'start_workflow',
+        subjectId: null,
+        subject: {
+          workflow: manifest.name,
+          version: manifest.version,
+          risk: manifest.risk ?? null,
+          params: digestOf(params),
+        },
+      }),
+    async (decision) => {
+      const runId = newId('Run');
+      const tasks = planTasks(manifest).map((planned, position) => {
+        const input = planned.step.with ?? {};
+        return {
+          id: newId('Task'),
+          stepId: planned.step.id,
+          uses: planned.step.uses,
+          needs: planned.needs,
+          // Stable for the same manifest, step and parameters (the engine refines it per item).
+          idempotencyKey: digestOf({
+            digest: version.digest,
+            stepId: planned.step.id,
+            item: null,
+            input,
+            params,
+          }),
+          itemIndex: null,
+          position,
+          input,
+        };
+      });
+      const { run, created } = await createRun(ctx.resources.graph, ctx.scope, {
+        id: runId,
+        workflowVersionId: version.id,
+        status: 'PENDING',
+        params,
+        initiatedBy: ctx.actor.subject,
+        initiatorRoles: ctx.actor.roles,
+        idempotencyKey: input.idempotencyKey ?? null,
+        estimatedCostUSD: null,
+        createdAt: ctx.resources.clock(),
+        tasks,
+      });
+      if (created) await linkDecision(ctx.resources.graph, ctx.scope, decision.id, run.id);
+      return { run };
+    },
+    { run: null },
+  );
+  return { ...result, approval: null };
+}
+
+const StartRunPayload = builder.objectRef<StartRunShape>('StartRunPayload').implement({
+  fields: (t) => ({
+    run: t.field({ type: RunRef, nullable: true, resolve: (p) => p.run }),
+    decision: t.field({
+      type: PolicyDecisionRef,
+      nullable: true,
+      description: "The gate's decision, allowed or not.",
+      resolve: (p) => p.decision,
+    }),
+    approval: t.field({
+      type: ApprovalRef,
+      nullable: true,
+      description: 'Present when the run waits for approval.',
+      resolve: (p) => p.approval,
+    }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  publishWorkflow: t.field({
+    type: PublishWorkflowPayloadRef,
+    args: { input: t.arg({ type: PublishWorkflowInput, required: true }) },
+    resolve: (_root, { input }, ctx) => publish(ctx, input.manifest),
+  }),
+  startRun: t.field({
+    type: StartRunPayload,
+    args: { input: t.arg({ type: StartRunInput, required: true }) },
+    resolve: (_root, { input }, ctx) => startRun(ctx, input),
+  }),
+}));

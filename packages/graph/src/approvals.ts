@@ -1,0 +1,170 @@
+import { AppError, type Scope } from '@maestro/domain';
+import neo4j from 'neo4j-driver';
+import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
+import type { Graph } from './graph.ts';
+
+export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+export interface ApprovalDecisionRecord {
+  approver: string;
+  approverRoles: string[];
+  verdict: 'APPROVE' | 'REJECT';
+  reason: string;
+  at: string;
+}
+
+export interface ApprovalRecord {
+  id: string;
+  runId: string;
+  taskId: string | null;
+  status: ApprovalStatus;
+  requiredApprovals: number;
+  eligibleRoles: string[];
+  requestedBy: string;
+  requesterRoles: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  decisions: ApprovalDecisionRecord[];
+}
+
+const FIELDS = `a { .id, .runId, .taskId, .status, .requiredApprovals, .eligibleRoles, .requestedBy, .requesterRoles,
+  createdAt: toString(a.createdAt), expiresAt: toString(a.expiresAt),
+  decisions: [(a)-[d:DECIDED_BY]->(u:User) | {approver: u.subject, approverRoles: coalesce(d.roles, []),
+              verdict: d.verdict, reason: d.reason, at: toString(d.at)}] }`;
+
+function toApproval(row: Record<string, unknown>): ApprovalRecord {
+  const a = row as unknown as ApprovalRecord;
+  return {
+    ...a,
+    requiredApprovals: Number(a.requiredApprovals),
+    decisions: [...a.decisions].sort((x, y) => x.at.localeCompare(y.at)),
+  };
+}
+
+export interface NewApproval {
+  id: string;
+  runId: string;
+  taskId: string | null;
+  requiredApprovals: number;
+  eligibleRoles: string[];
+  requestedBy: string;
+  requesterRoles: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+/** Creates a PENDING approval that GATES the run (or one of its tasks). */
+export async function createApproval(
+  graph: Graph,
+  scope: Scope,
+  input: NewApproval,
+): Promise<ApprovalRecord> {
+  return graph.write(async (tx) => {
+    const result = await tx.run(
+      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       CREATE (a:Approval {id: $id, tenantId: $tenantId, environment: $environment, region: $region, runId: $runId,
+                           taskId: $taskId, status: 'PENDING', requiredApprovals: $required,
+                           eligibleRoles: $eligibleRoles, requestedBy: $requestedBy, requesterRoles: $requesterRoles,
+                           createdAt: datetime($createdAt),
+                           expiresAt: CASE WHEN $expiresAt IS NULL THEN null ELSE datetime($expiresAt) END})
+       CREATE (a)-[:GATES]->(r)
+       RETURN ${FIELDS} AS a`,
+      {
+        ...scope,
+        ...input,
+        required: neo4j.int(input.requiredApprovals),
+        createdAt: input.createdAt.toISOString(),
+        expiresAt: input.expiresAt?.toISOString() ?? null,
+      },
+    );
+    const row = result.records[0];
+    if (!row) throw new AppError('NOT_FOUND', 'run not found', { field: ['runId'] });
+    return toApproval(row.get('a') as Record<string, unknown>);
+  });
+}
+
+/** Approvals by id within the scope (dataloader batch / node lookup). */
+export async function getApprovals(
+  graph: Graph,
+  scope: Scope,
+  ids: readonly string[],
+): Promise<ApprovalRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $ids AS id
+       MATCH (a:Approval {id: id, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN ${FIELDS} AS a`,
+      { ...scope, ids: [...ids] },
+    );
+    return result.records.map((r) => toApproval(r.get('a') as Record<string, unknown>));
+  });
+}
+
+/** Approvals gating each run (dataloader batch), oldest first. */
+export async function getApprovalsForRuns(
+  graph: Graph,
+  scope: Scope,
+  runIds: readonly string[],
+): Promise<Map<string, ApprovalRecord[]>> {
+  const byRun = new Map<string, ApprovalRecord[]>(runIds.map((id) => [id, []]));
+  await graph.read(async (tx) => {
+    const result = await tx.run(
+      `UNWIND $runIds AS runId
+       MATCH (a:Approval {runId: runId, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN ${FIELDS} AS a ORDER BY a.createdAt`,
+      { ...scope, runIds: [...runIds] },
+    );
+    for (const rec of result.records) {
+      const a = toApproval(rec.get('a') as Record<string, unknown>);
+      byRun.get(a.runId)?.push(a);
+    }
+  });
+  return byRun;
+}
+
+export interface ApprovalFilter {
+  status?: ApprovalStatus[] | null;
+  /** Only approvals this caller may still decide: pending, unexpired, an eligible role, not
+   *  the requester, not yet decided by them. */
+  actionableBy?: { subject: string; roles: string[]; now: Date } | null;
+}
+
+/** Approvals newest first, keyset-paginated on (createdAt, id). */
+export async function listApprovals(
+  graph: Graph,
+  scope: Scope,
+  filter: ApprovalFilter,
+  first: number | null | undefined,
+  after: string | null | undefined,
+): Promise<Page<ApprovalRecord>> {
+  const size = pageSize(first);
+  const cursor = decodeCursor('apr', after);
+  const me = filter.actionableBy;
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (a:Approval {tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE ($status IS NULL OR a.status IN $status)
+         AND ($me IS NULL OR (a.status = 'PENDING' AND (a.expiresAt IS NULL OR a.expiresAt > datetime($now))
+              AND a.requestedBy <> $me AND any(role IN $myRoles WHERE role IN a.eligibleRoles)
+              AND NOT exists { (a)-[:DECIDED_BY]->(:User {tenantId: $tenantId, subject: $me}) }))
+         AND ($cursorAt IS NULL OR a.createdAt < datetime($cursorAt)
+              OR (a.createdAt = datetime($cursorAt) AND a.id < $cursorId))
+       RETURN ${FIELDS} AS a
+       ORDER BY a.createdAt DESC, a.id DESC
+       LIMIT $limit`,
+      {
+        ...scope,
+        status: filter.status?.length ? filter.status : null,
+        me: me?.subject ?? null,
+        myRoles: me?.roles ?? [],
+        now: (me?.now ?? new Date()).toISOString(),
+        cursorAt: cursor?.s ?? null,
+        cursorId: cursor?.id ?? null,
+        limit: neo4j.int(size + 1),
+      },
+    );
+    const rows = result.records.map((r) => toApproval(r.get('a') as Record<string, unknown>));
+    return toPage('apr', rows, size, (a) => ({ s: a.createdAt, id: a.id }));
+  });
+}
