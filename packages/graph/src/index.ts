@@ -22,8 +22,15 @@ export type { DecisionFilter, PolicyDecisionRecord } from './decisions.ts';
 export { getDecisions, linkDecision, listDecisions, recordDecision } from './decisions.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
-export type { GraphEdgeRecord, GraphNodeRecord } from './lineage.ts';
-export { GRAPH_NODE_LIMIT, runNeighbourhood, runsTouchingResource } from './lineage.ts';
+export type { GraphEdgeRecord, GraphNodeRecord, RunParticipants } from './lineage.ts';
+export {
+  GRAPH_NODE_LIMIT,
+  recordTouch,
+  runNeighbourhood,
+  runParticipants,
+  runsTouchingResource,
+  workflowsTouchingResource,
+} from './lineage.ts';
 export { cancelRun, rerunTask } from './run-control.ts';
 export type { NewRun, NewTask, RunFilter, RunRecord, RunStatus } from './runs.ts';
 export { countActiveRuns, countRuns, createRun, getRun, getRuns, listRuns, RUN_STATUSES } from './runs.ts';

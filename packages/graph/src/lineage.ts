@@ -99,9 +99,9 @@ export async function runsTouchingResource(
       `MATCH (res:Resource {tenantId: $tenantId, environment: $environment, region: $region, uri: $uri})<-[:TOUCHES]-(:Task)<-[:HAS_TASK]-
              (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
        WITH DISTINCT r
-       WITH collect(r) AS all
-       WITH all, size(all) AS total
-       UNWIND all AS r
+       WITH collect(r) AS touched
+       WITH touched, size(touched) AS total
+       UNWIND touched AS r
        WITH r, total WHERE $cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
                       OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)
        RETURN r ${RUN_FIELDS} AS run, total
@@ -118,5 +118,74 @@ export async function runsTouchingResource(
     const rows = result.records.map((rec) => toRun(rec.get('run') as Record<string, unknown>));
     const totalCount = Number(result.records[0]?.get('total') ?? 0);
     return { ...toPage('run', rows, size, (r) => ({ s: r.createdAt, id: r.id })), totalCount };
+  });
+}
+
+/** Records that a task read or wrote a resource (TOUCHES), creating the Resource on first use. */
+export async function recordTouch(
+  graph: Graph,
+  scope: Scope,
+  input: { taskId: string; uri: string; kind: string; mode: 'read' | 'write'; at: Date },
+): Promise<void> {
+  await graph.write(async (tx) => {
+    const result = await tx.run(
+      `MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
+       MERGE (res:Resource {tenantId: $tenantId, environment: $environment, region: $region, uri: $uri})
+         ON CREATE SET res.id = 'res_' + randomUUID(), res.kind = $kind, res.createdAt = datetime($at)
+       MERGE (t)-[touch:TOUCHES {mode: $mode}]->(res)
+         ON CREATE SET touch.at = datetime($at)
+       RETURN count(*) AS n`,
+      { ...scope, ...input, at: input.at.toISOString() },
+    );
+    if (Number(result.records[0]?.get('n') ?? 0) === 0) {
+      throw new AppError('NOT_FOUND', 'task not found', { field: ['taskId'] });
+    }
+  });
+}
+
+/** Workflows whose runs touched a resource (lineage), by name. */
+export async function workflowsTouchingResource(graph: Graph, scope: Scope, uri: string): Promise<string[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (:Resource {tenantId: $tenantId, environment: $environment, region: $region, uri: $uri})
+             <-[:TOUCHES]-(:Task)<-[:HAS_TASK]-(r:Run {tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN DISTINCT r.workflowName AS name ORDER BY name`,
+      { ...scope, uri },
+    );
+    return result.records.map((r) => r.get('name') as string);
+  });
+}
+
+export interface RunParticipants {
+  initiator: string;
+  approvers: Array<{ subject: string; verdict: string; reason: string; at: string; approvalId: string }>;
+}
+
+/** Who started a run and who decided its approvals, when and why — one traversal. */
+export async function runParticipants(
+  graph: Graph,
+  scope: Scope,
+  runId: string,
+): Promise<RunParticipants | null> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+             -[:INITIATED_BY]->(initiator:User)
+       OPTIONAL MATCH (a:Approval)-[:GATES]->(r)
+       OPTIONAL MATCH (a)-[d:DECIDED_BY]->(u:User)
+       WITH initiator, a, d, u ORDER BY d.at
+       RETURN initiator.subject AS initiator,
+              [x IN collect(CASE WHEN d IS NULL THEN null ELSE
+                 {subject: u.subject, verdict: d.verdict, reason: d.reason, at: toString(d.at), approvalId: a.id} END)
+               WHERE x IS NOT NULL] AS approvers`,
+      { ...scope, runId },
+    );
+    const row = result.records[0];
+    return row
+      ? {
+          initiator: row.get('initiator') as string,
+          approvers: row.get('approvers') as RunParticipants['approvers'],
+        }
+      : null;
   });
 }
