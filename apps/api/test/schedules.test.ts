@@ -1,5 +1,5 @@
-import { digestOf, nextRunAt, type Scope } from '@maestro/domain';
-import { saveWorkflowVersion } from '@maestro/graph';
+import { nextRunAt, type Scope } from '@maestro/domain';
+import { publishTestWorkflow } from '@maestro/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApi } from './api-harness.ts';
 
@@ -67,17 +67,7 @@ async function list(user: string, scope = dev): Promise<ScheduleView[]> {
 /** Publishes a workflow straight into the graph, in the tenant's dev/EU scope. */
 async function publish(tenant: string, name: string, environment = 'dev'): Promise<string> {
   const scope: Scope = { tenantId: tenant, environment, region: 'EU' };
-  const manifest = { name, version: '1.0.0', steps: [{ id: 'a', uses: 'core.echo' }] };
-  const saved = await saveWorkflowVersion(api.resources.graph, scope, {
-    name,
-    version: '1.0.0',
-    digest: digestOf(manifest),
-    manifest,
-    publishedBy: 'ken',
-    publishedByRoles: ['composer'],
-    publishedAt: new Date(),
-  });
-  return saved.workflowId;
+  return (await publishTestWorkflow(api.resources.graph, scope, name)).workflowId;
 }
 
 /** The next run the server must have computed, given it ran between `before` and `after`. */

@@ -123,6 +123,25 @@ describe('startRun and reading runs', () => {
     expect(detail.graph.edges.filter((e: { type: string }) => e.type === 'DEPENDS_ON')).toHaveLength(3);
   });
 
+  it('plans a start: per-step estimate and the decision, without starting anything', async () => {
+    const before = (await gql('ada', '{ runs { totalCount } }')).data?.runs.totalCount;
+    const PLAN = `query($i: StartRunInput!) { plan(input: $i) { estimatedCostUSD requiresApproval
+      tasks { stepId uses estimatedCostUSD } decision { action allow reasons } } }`;
+    const input = { workflow: 'intelgraph-build', params: { targets: ['a', 'b', 'c'] } };
+    const plan = (await gql('ada', PLAN, { i: input })).data?.plan;
+    expect(plan.tasks).toEqual([
+      { stepId: 'plan', uses: 'core.echo', estimatedCostUSD: 0 },
+      { stepId: 'build', uses: 'exec.command', estimatedCostUSD: 0.003 },
+      { stepId: 'gate', uses: 'approval.gate', estimatedCostUSD: 0 },
+      { stepId: 'deploy', uses: 'http.request', estimatedCostUSD: 0.0001 },
+    ]);
+    expect(plan.estimatedCostUSD).toBe(0.0031);
+    expect(plan.decision).toMatchObject({ action: 'start_workflow', allow: true });
+    const viewerPlan = (await gql('vera', PLAN, { i: input })).data?.plan;
+    expect(viewerPlan.decision.allow).toBe(false);
+    expect((await gql('ada', '{ runs { totalCount } }')).data?.runs.totalCount).toBe(before);
+  });
+
   it('returns the same run for the same idempotency key', async () => {
     const input = { workflow: 'intelgraph-build', idempotencyKey: 'release-7' };
     const a = (await gql('ada', START, { i: input })).data?.startRun;

@@ -1,10 +1,10 @@
 import { AppError, type Scope } from '@maestro/domain';
 import neo4j from 'neo4j-driver';
 import { decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
+import { APPROVAL_STATUS, type ApprovalStatus } from './generated/entities.ts';
 import type { Graph } from './graph.ts';
 
-export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
-export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+export { APPROVAL_STATUS as APPROVAL_STATUSES, type ApprovalStatus };
 
 export interface ApprovalDecisionRecord {
   approver: string;

@@ -1,5 +1,5 @@
-import { digestOf, newId, type Scope } from '@maestro/domain';
-import { loadServiceEnv, uniqueTenantId } from '@maestro/testing';
+import { newId, type Scope } from '@maestro/domain';
+import { loadServiceEnv, publishTestWorkflow, uniqueTenantId } from '@maestro/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decideApproval } from './approval-decisions.ts';
 import { createApproval } from './approvals.ts';
@@ -7,23 +7,13 @@ import { createGraph } from './graph.ts';
 import { recordTouch, runParticipants, runsTouchingResource, workflowsTouchingResource } from './lineage.ts';
 import { createRun, getRun } from './runs.ts';
 import { getTasksForRuns } from './tasks.ts';
-import { saveWorkflowVersion } from './workflows.ts';
 
 const env = loadServiceEnv();
 const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
 afterAll(() => graph.close());
 
 async function runOf(scope: Scope, name: string, status: 'PENDING' | 'AWAITING_APPROVAL' = 'PENDING') {
-  const manifest = { name, version: '1.0.0', steps: [{ id: 'a', uses: 'core.echo' }] };
-  const { versionId } = await saveWorkflowVersion(graph, scope, {
-    name,
-    version: '1.0.0',
-    digest: digestOf(manifest),
-    manifest,
-    publishedBy: 'ken',
-    publishedByRoles: ['composer'],
-    publishedAt: new Date(),
-  });
+  const { versionId } = await publishTestWorkflow(graph, scope, name);
   const { run } = await createRun(graph, scope, {
     id: newId('Run'),
     workflowVersionId: versionId,

@@ -1,26 +1,16 @@
-import { digestOf, newId, type Scope } from '@maestro/domain';
-import { loadServiceEnv, uniqueTenantId } from '@maestro/testing';
+import { newId, type Scope } from '@maestro/domain';
+import { loadServiceEnv, publishTestWorkflow, uniqueTenantId } from '@maestro/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGraph } from './graph.ts';
 import { countRuns, createRun, getRun, listRuns, type NewRun } from './runs.ts';
 import { getTasksForRuns, listTimeline } from './tasks.ts';
-import { saveWorkflowVersion } from './workflows.ts';
 
 const env = loadServiceEnv();
 const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
 afterAll(() => graph.close());
 
 async function publish(scope: Scope, name = 'build') {
-  const manifest = { name, version: '1.0.0', steps: [{ id: 'a' }, { id: 'b', needs: ['a'] }] };
-  const saved = await saveWorkflowVersion(graph, scope, {
-    name,
-    version: '1.0.0',
-    digest: digestOf(manifest),
-    manifest,
-    publishedBy: 'ken',
-    publishedByRoles: ['composer'],
-    publishedAt: new Date(),
-  });
+  const saved = await publishTestWorkflow(graph, scope, name, [{ id: 'a' }, { id: 'b', needs: ['a'] }]);
   return saved.versionId;
 }
 

@@ -2,18 +2,10 @@ import { AppError, type Scope } from '@maestro/domain';
 import type { ManagedTransaction } from 'neo4j-driver';
 import neo4j from 'neo4j-driver';
 import { type CursorKey, decodeCursor, type Page, pageSize, toPage } from './cursor.ts';
+import { RUN_STATUS, type RunStatus } from './generated/entities.ts';
 import type { Graph } from './graph.ts';
 
-export const RUN_STATUSES = [
-  'PENDING',
-  'AWAITING_APPROVAL',
-  'RUNNING',
-  'SUCCEEDED',
-  'FAILED',
-  'CANCELLED',
-  'REJECTED',
-] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUS as RUN_STATUSES, type RunStatus };
 
 /** A run as stored (datetimes as ISO strings, JSON as parsed values). */
 export interface RunRecord {

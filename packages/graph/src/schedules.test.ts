@@ -1,5 +1,5 @@
-import { digestOf, newId, type Scope } from '@maestro/domain';
-import { loadServiceEnv, uniqueTenantId } from '@maestro/testing';
+import { newId, type Scope } from '@maestro/domain';
+import { loadServiceEnv, publishTestWorkflow, uniqueTenantId } from '@maestro/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGraph } from './graph.ts';
 import {
@@ -10,7 +10,6 @@ import {
   type NewSchedule,
   updateSchedule,
 } from './schedules.ts';
-import { saveWorkflowVersion } from './workflows.ts';
 
 const env = loadServiceEnv();
 const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
@@ -23,16 +22,7 @@ const scopeOf = (tenantId = uniqueTenantId(), environment = 'dev', region = 'EU'
 });
 
 async function publish(scope: Scope, name = 'nightly') {
-  const manifest = { name, version: '1.0.0', steps: [{ id: 'a' }] };
-  return saveWorkflowVersion(graph, scope, {
-    name,
-    version: '1.0.0',
-    digest: digestOf(manifest),
-    manifest,
-    publishedBy: 'ken',
-    publishedByRoles: ['composer'],
-    publishedAt: new Date(),
-  });
+  return publishTestWorkflow(graph, scope, name);
 }
 
 function newSchedule(overrides: Partial<NewSchedule> = {}): NewSchedule {

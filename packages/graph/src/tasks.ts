@@ -3,17 +3,7 @@ import neo4j from 'neo4j-driver';
 import { type CursorKey, decodeCursor, toPage } from './cursor.ts';
 import type { Graph } from './graph.ts';
 
-export const TASK_STATUSES = [
-  'PENDING',
-  'QUEUED',
-  'RUNNING',
-  'WAITING',
-  'SUCCEEDED',
-  'FAILED',
-  'SKIPPED',
-  'CANCELLED',
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
+export { TASK_STATUS as TASK_STATUSES, type TaskStatus } from './generated/entities.ts';
 
 export interface TaskRecord {
   id: string;

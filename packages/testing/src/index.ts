@@ -1,3 +1,4 @@
+export { publishTestWorkflow } from './graph-fixtures.ts';
 export { uniqueName, uniqueTenantId } from './ids.ts';
 export type { ServiceEnv } from './service-env.ts';
 export { loadServiceEnv, REPO_ROOT } from './service-env.ts';

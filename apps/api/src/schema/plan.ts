@@ -1,10 +1,9 @@
 import { estimateRun, type Manifest, type TaskEstimate } from '@maestro/domain';
 import { listWorkflows, type PolicyDecisionRecord } from '@maestro/graph';
 import { builder } from '../builder.ts';
-import { decide } from '../gate.ts';
 import { PolicyDecisionRef } from './policy.ts';
 import { WorkflowRef } from './refs.ts';
-import { checkedParams, resolveVersion, StartRunInput } from './workflow-mutations.ts';
+import { checkedParams, decideStart, resolveVersion, StartRunInput } from './workflow-mutations.ts';
 
 const TaskEstimateRef = builder.objectRef<TaskEstimate>('TaskEstimate').implement({
   fields: (t) => ({
@@ -36,17 +35,7 @@ builder.queryField('plan', (t) =>
       const manifest = version.manifest as Manifest;
       const params = checkedParams(manifest, input.params);
       const estimate = estimateRun(manifest, params);
-      const decision = await decide(ctx, {
-        action: 'start_workflow',
-        subjectId: null,
-        subject: {
-          workflow: manifest.name,
-          version: manifest.version,
-          risk: manifest.risk ?? null,
-          plan: true,
-          estimatedCostUSD: estimate.totalUSD,
-        },
-      });
+      const decision = await decideStart(ctx, manifest, params, estimate.totalUSD, true);
       return { estimatedCostUSD: estimate.totalUSD, tasks: estimate.tasks, decision };
     },
   }),

@@ -2,6 +2,7 @@ import {
   AppError,
   AppErrors,
   digestOf,
+  estimateRun,
   type Manifest,
   type ManifestProblem,
   newId,
@@ -145,6 +146,28 @@ export function checkedParams(manifest: Manifest, params: unknown): Record<strin
   return result.values;
 }
 
+/** The `start_workflow` decision for a start or a plan of one (the same input either way). */
+export function decideStart(
+  ctx: Context,
+  manifest: Manifest,
+  params: Record<string, unknown>,
+  estimatedCostUSD: number,
+  plan: boolean,
+): Promise<PolicyDecisionRecord> {
+  return decide(ctx, {
+    action: 'start_workflow',
+    subjectId: null,
+    subject: {
+      workflow: manifest.name,
+      version: manifest.version,
+      risk: manifest.risk ?? null,
+      params: digestOf(params),
+      estimatedCostUSD,
+      plan,
+    },
+  });
+}
+
 async function startRun(
   ctx: Context,
   input: { workflow: string; version?: string | null; params?: unknown; idempotencyKey?: string | null },
@@ -169,18 +192,9 @@ async function startRun(
     return { run: null, decision: null, approval: null, userErrors };
   }
   const { version, manifest, params } = prepared;
+  const estimate = estimateRun(manifest, params);
   const result = await gated<{ run: RunRecord | null }>(
-    () =>
-      decide(ctx, {
-        action: 'start_workflow',
-        subjectId: null,
-        subject: {
-          workflow: manifest.name,
-          version: manifest.version,
-          risk: manifest.risk ?? null,
-          params: digestOf(params),
-        },
-      }),
+    () => decideStart(ctx, manifest, params, estimate.totalUSD, false),
     async (decision) => {
       const runId = newId('Run');
       const tasks = planTasks(manifest).map((planned, position) => {
@@ -211,7 +225,7 @@ async function startRun(
         initiatedBy: ctx.actor.subject,
         initiatorRoles: ctx.actor.roles,
         idempotencyKey: input.idempotencyKey ?? null,
-        estimatedCostUSD: null,
+        estimatedCostUSD: estimate.totalUSD,
         createdAt: ctx.resources.clock(),
         tasks,
       });
