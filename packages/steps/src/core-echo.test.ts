@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { coreEcho } from './core-echo.ts';
+import { testStepContext } from './testing.ts';
 
 describe('core.echo', () => {
-  const ctx = { signal: new AbortController().signal, idempotencyKey: 'k', attempt: 1 };
-
   it('returns its message', async () => {
-    expect(await coreEcho.run(coreEcho.input.parse({ message: 'hi' }), ctx)).toEqual({ message: 'hi' });
+    expect(await coreEcho.run(coreEcho.input.parse({ message: 'hi' }), testStepContext())).toEqual({
+      output: { message: 'hi' },
+    });
   });
 
   it('rejects input without a string message', () => {

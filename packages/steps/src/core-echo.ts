@@ -5,5 +5,5 @@ import { defineStep } from './step-type.ts';
 export const coreEcho = defineStep({
   uses: 'core.echo',
   input: z.object({ message: z.string().max(64 * 1024) }),
-  run: async (input) => ({ message: input.message }),
+  run: async (input) => ({ output: { message: input.message } }),
 });
