@@ -42,8 +42,7 @@ export const builder = new SchemaBuilder<{
         ? platformContextRefusal()
         : new GraphQLError('not allowed', { extensions: { code: 'FORBIDDEN' } }),
     authScopes: (context) => ({
-      can: (action) =>
-        context.resources.policy.evaluate({ action, actor: context.actor, tenant: context.scope }).allow,
+      can: (action) => context.resources.authorize(action, context.actor),
     }),
   },
 });

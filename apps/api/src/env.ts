@@ -14,6 +14,12 @@ const schema = z
     MAESTRO_DEV_AUTH: z.enum(['0', '1']).default('0'),
     /** Ed25519 private key (PEM) that signs policy packs; a per-process key when unset (dev). */
     MAESTRO_POLICY_SIGNING_KEY: z.string().optional(),
+    /** internal | hosted-saas: which compiled bundle the API enforces. */
+    MAESTRO_POLICY_PROFILE: z.enum(['internal', 'hosted-saas']).default('internal'),
+    /** wasm (in process, default) or remote (an OPA server at MAESTRO_OPA_URL, e.g. a sidecar). */
+    MAESTRO_POLICY_MODE: z.enum(['wasm', 'remote']).default('wasm'),
+    MAESTRO_OPA_URL: z.string().url().optional(),
+    MAESTRO_POLICY_DEADLINE_MS: z.coerce.number().int().min(1).max(10_000).default(50),
     MAESTRO_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000'),
     REDIS_URL: z.string().url(),
     NEO4J_URI: z.string().min(1),
@@ -28,6 +34,9 @@ const schema = z
         code: 'custom',
         message: 'set MAESTRO_JWT_SECRET (dev) or MAESTRO_OIDC_ISSUER (production)',
       });
+    }
+    if (env.MAESTRO_POLICY_MODE === 'remote' && !env.MAESTRO_OPA_URL) {
+      ctx.addIssue({ code: 'custom', message: 'MAESTRO_POLICY_MODE=remote needs MAESTRO_OPA_URL' });
     }
     if (env.NODE_ENV === 'production' && env.MAESTRO_DEV_AUTH === '1') {
       ctx.addIssue({ code: 'custom', message: 'MAESTRO_DEV_AUTH cannot be enabled in production' });

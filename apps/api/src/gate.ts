@@ -1,65 +1,112 @@
-import { performance } from 'node:perf_hooks';
-import { AppError, canonicalJson, digestOf, newId } from '@maestro/domain';
-import { type PolicyDecisionRecord, recordDecision } from '@maestro/graph';
+import { AppError, canonicalJson, type UserErrorCode } from '@maestro/domain';
+import { countActiveRuns, type PolicyDecisionRecord, recordDecision } from '@maestro/graph';
+import type { Decision, PolicyInput } from '@maestro/policy';
 import type { Context } from './context.ts';
 
+/** What a gated action is about; everything here reaches the policy input's `subject`. */
 export interface GateRequest {
   action: string;
   subjectId: string | null;
-  /** Action-specific facts for the policy (workflow, params, estimate, …). */
-  subject?: Record<string, unknown>;
+  subjectKind?: 'workflow' | 'workflow_version' | 'run' | 'task' | 'approval' | 'schedule' | 'member';
+  workflow?: { name: string; version?: string; risk?: string | null };
+  /** The run's cost estimate, for budget checks. */
+  estimatedCostUSD?: number;
+  approval?: { requestedBy: string; eligibleRoles: string[]; approvers: string[]; status: string };
+  verdict?: 'APPROVE' | 'REJECT';
+  /** Run parameters, for the data-class check. */
+  params?: Record<string, unknown>;
+  extra?: Record<string, unknown>;
+}
+
+export type GateDecision = PolicyDecisionRecord & { approval: Decision['approval']; warnings: string[] };
+
+/** The policy input (seed 003 §8, extended): actor, tenant quota/budget, request, plan, subject. */
+export async function policyInput(ctx: Context, request: GateRequest): Promise<PolicyInput> {
+  const inUse =
+    request.action === 'start_workflow' ? await countActiveRuns(ctx.resources.graph, ctx.scope) : undefined;
+  return {
+    actor: {
+      sub: ctx.actor.subject,
+      subject: ctx.actor.subject,
+      roles: ctx.actor.roles,
+      tenant: ctx.tenant.id,
+    },
+    tenant: {
+      id: ctx.tenant.id,
+      quota: { maxConcurrent: ctx.tenant.maxConcurrentRuns, ...(inUse === undefined ? {} : { inUse }) },
+      // Spend is settled by the engine into the spend ledger (approvals/budgets issue); none yet.
+      budget: {
+        dailyMaxUSD: Number(ctx.tenant.dailyBudgetUsd),
+        spentUSD: 0,
+        alertThreshold: Number(ctx.tenant.alertThreshold),
+      },
+    },
+    request: { environment: ctx.scope.environment, region: ctx.scope.region },
+    ...(request.estimatedCostUSD === undefined
+      ? {}
+      : { plan: { estimatedCostUSD: request.estimatedCostUSD } }),
+    subject: {
+      id: request.subjectId,
+      ...(request.subjectKind ? { kind: request.subjectKind } : {}),
+      ...(request.workflow
+        ? {
+            workflow: {
+              ...request.workflow,
+              risk: request.workflow.risk ?? null,
+              region: ctx.scope.region,
+              environment: ctx.scope.environment,
+            },
+          }
+        : {}),
+      ...(request.approval ? { approval: request.approval } : {}),
+      ...(request.verdict ? { verdict: request.verdict } : {}),
+      ...(request.params ? { params: request.params } : {}),
+      ...(request.extra ?? {}),
+    },
+  };
 }
 
 /**
  * Asks the policy engine about one lifecycle action and keeps the answer as evidence: every
- * call stores a PolicyDecision (bundle revision and digest, input digest, result, reasons,
- * latency) linked to the actor and subject. Evaluation errors deny (fail closed) with reason
- * `pdp_unavailable`.
+ * call stores a PolicyDecision (bundle revision and digest, canonical input and its digest,
+ * result, reasons, latency) linked to the actor and subject. The engine fails closed: an
+ * unavailable decision point is a denial with reason `pdp_unavailable: …`, stored like any other.
  */
-export async function decide(ctx: Context, request: GateRequest): Promise<PolicyDecisionRecord> {
-  const input = {
+export async function decide(ctx: Context, request: GateRequest): Promise<GateDecision> {
+  const input = await policyInput(ctx, request);
+  const decision = await ctx.resources.policy.decide(request.action, input);
+  const record: PolicyDecisionRecord = {
+    id: decision.id,
     action: request.action,
-    actor: { subject: ctx.actor.subject, roles: ctx.actor.roles },
-    tenant: { id: ctx.tenant.id, maxConcurrentRuns: ctx.tenant.maxConcurrentRuns },
-    request: { environment: ctx.scope.environment, region: ctx.scope.region },
-    subject: { id: request.subjectId, ...(request.subject ?? {}) },
-  };
-  const policy = ctx.resources.policy;
-  const started = performance.now();
-  let allow = false;
-  let reasons: string[];
-  try {
-    const result = policy.evaluate(input);
-    allow = result.allow;
-    reasons = result.reasons;
-  } catch (error) {
-    ctx.resources.logger.error({ err: String(error), action: request.action }, 'policy evaluation failed');
-    reasons = ['pdp_unavailable'];
-  }
-  const decision: PolicyDecisionRecord = {
-    id: newId('PolicyDecision'),
-    action: request.action,
-    allow,
-    requiresApproval: false,
-    reasons,
-    bundleProfile: policy.bundle.profile,
-    bundleRevision: policy.bundle.revision,
-    bundleDigest: policy.bundle.digest,
-    inputDigest: digestOf(input),
-    input: canonicalJson(input),
+    allow: decision.allow,
+    requiresApproval: decision.requiresApproval,
+    reasons: decision.reasons,
+    bundleProfile: decision.bundle.profile,
+    bundleRevision: decision.bundle.revision,
+    bundleDigest: decision.bundle.digest,
+    inputDigest: decision.inputDigest,
+    input: canonicalJson({ ...input, action: request.action }),
     actor: ctx.actor.subject,
     actorRoles: ctx.actor.roles,
     subjectId: request.subjectId,
     evaluatedAt: ctx.resources.clock().toISOString(),
-    latencyMs: performance.now() - started,
+    latencyMs: decision.latencyMs,
   };
-  await recordDecision(ctx.resources.graph, ctx.scope, decision);
-  return decision;
+  await recordDecision(ctx.resources.graph, ctx.scope, record);
+  return { ...record, approval: decision.approval, warnings: decision.warnings };
 }
 
-/** Throws POLICY_DENIED with the policy's reasons, verbatim, when the decision denies. */
+const CODE_OF_REASON: Record<string, UserErrorCode> = {
+  quota_exceeded: 'QUOTA_EXCEEDED',
+  budget_exceeded: 'BUDGET_EXCEEDED',
+};
+
+/**
+ * Throws when the decision denies: QUOTA_EXCEEDED / BUDGET_EXCEEDED when that is the policy's
+ * first reason, POLICY_DENIED otherwise; the message is the policy's reasons, verbatim.
+ */
 export function assertAllowed(decision: PolicyDecisionRecord): void {
-  if (!decision.allow) {
-    throw new AppError('POLICY_DENIED', decision.reasons.join('; ') || `policy denied ${decision.action}`);
-  }
+  if (decision.allow) return;
+  const code = CODE_OF_REASON[decision.reasons[0]?.split(':')[0] ?? ''] ?? 'POLICY_DENIED';
+  throw new AppError(code, decision.reasons.join('; ') || `policy denied ${decision.action}`);
 }

@@ -62,6 +62,16 @@ export async function createApiServer(
     });
   });
 
+  // The policy catalog (seed 003): pack metadata with the signed bundle digest. Public data.
+  app.get('/api/policy-packs', (_req, res) => {
+    res.json({ packs: resources.policyPacks });
+  });
+  app.get('/api/policy-packs/:id', (req, res) => {
+    const pack = resources.policyPacks.find((p) => p.id === req.params.id);
+    if (pack) res.json(pack);
+    else res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such policy pack' } });
+  });
+
   if (options.devAuthSecret) {
     const secret = options.devAuthSecret;
     app.post('/dev/token', express.json({ limit: '4kb' }), async (req, res) => {

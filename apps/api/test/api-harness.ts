@@ -34,6 +34,9 @@ export async function startApi(overrides: Record<string, string> = {}): Promise<
     ...loadServiceEnv(),
     MAESTRO_JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
+    // The 50 ms production deadline is a guard for a healthy host; on a loaded 2-core CI box a
+    // GC pause would turn into random denials. Deadline behaviour is tested in packages/policy.
+    MAESTRO_POLICY_DEADLINE_MS: '2000',
     ...overrides,
   });
   const resources = await createApiResources(env, REPO_ROOT);

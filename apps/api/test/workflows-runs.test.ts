@@ -15,7 +15,11 @@ const PUBLISH = `mutation($m: String!) { publishWorkflow(input: { manifest: $m }
 const START = `mutation($i: StartRunInput!) { startRun(input: $i) {
   run { id status params workflow { name } workflowVersion { version } initiatedBy { subject }
         tasks { stepId uses status needs attempt idempotencyKey } policyDecisions { id action allow } }
-  decision { id allow } userErrors { code message field } } }`;
+  decision { id allow requiresApproval } approval { id status requiredApprovals eligibleRoles requestedBy { subject } }
+  userErrors { code message field } } }`;
+const DECIDE = `mutation($i: DecideApprovalInput!) { decideApproval(input: $i) {
+  approval { status decisions { approver { subject } verdict reason } run { id status } }
+  decision { allow } userErrors { code message } } }`;
 
 let api: ApiHarness;
 let tenantId: string;
@@ -35,8 +39,14 @@ async function gql(user: string, query: string, variables?: unknown, scope = dev
 
 beforeAll(async () => {
   api = await startApi();
-  tenantId = await api.makeTenant({ ken: 'composer', ada: 'operator', grace: 'operator', vera: 'viewer' });
-  for (const user of ['ken', 'ada', 'grace', 'vera']) as[user] = await api.token(user, tenantId);
+  tenantId = await api.makeTenant({
+    ken: 'composer',
+    ada: 'operator',
+    grace: 'operator',
+    linus: 'admin',
+    vera: 'viewer',
+  });
+  for (const user of ['ken', 'ada', 'grace', 'linus', 'vera']) as[user] = await api.token(user, tenantId);
 });
 afterAll(() => api?.close());
 
@@ -89,13 +99,20 @@ describe('publishWorkflow', () => {
 });
 
 describe('startRun and reading runs', () => {
-  it('creates a PENDING run with a task per step, linked to its allowing decision', async () => {
+  it('holds a high-risk start for two approvers, refuses self-approval, releases on the second', async () => {
     await gql('ken', PUBLISH, { m: EXAMPLE });
     const res = (await gql('ada', START, { i: { workflow: 'intelgraph-build', params: { env: 'prod' } } }))
       .data?.startRun;
     expect(res.userErrors).toEqual([]);
-    expect(res.run).toMatchObject({
+    expect(res.decision).toMatchObject({ allow: true, requiresApproval: true });
+    expect(res.approval).toMatchObject({
       status: 'PENDING',
+      requiredApprovals: 2,
+      requestedBy: { subject: 'ada' },
+    });
+    expect([...res.approval.eligibleRoles].sort()).toEqual(['admin', 'operator']);
+    expect(res.run).toMatchObject({
+      status: 'AWAITING_APPROVAL',
       params: { env: 'prod', targets: ['api', 'web'] },
       workflow: { name: 'intelgraph-build' },
       workflowVersion: { version: '1.4.0' },
@@ -116,11 +133,44 @@ describe('startRun and reading runs', () => {
     );
     expect(detailBody.errors).toBeUndefined();
     const detail = detailBody.data?.run;
-    expect(detail.timeline).toEqual([{ type: 'run.status', to: 'PENDING', actor: { subject: 'ada' } }]);
+    expect(detail.timeline).toEqual([
+      { type: 'run.status', to: 'AWAITING_APPROVAL', actor: { subject: 'ada' } },
+    ]);
     const labels = new Set(detail.graph.nodes.map((n: { label: string }) => n.label));
     for (const label of ['Run', 'Task', 'WorkflowVersion', 'User', 'PolicyDecision'])
       expect(labels).toContain(label);
     expect(detail.graph.edges.filter((e: { type: string }) => e.type === 'DEPENDS_ON')).toHaveLength(3);
+
+    const approvalId = res.approval.id;
+    const mine = (
+      await gql('grace', '{ approvals(filter: { actionableByMe: true }) { edges { node { id } } } }')
+    ).data;
+    expect(mine?.approvals.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(approvalId);
+    const self = (await gql('ada', DECIDE, { i: { approvalId, verdict: 'APPROVE', reason: 'mine' } })).data
+      ?.decideApproval;
+    expect(self.userErrors).toMatchObject([{ code: 'POLICY_DENIED' }]);
+    const viewer = (await gql('vera', DECIDE, { i: { approvalId, verdict: 'APPROVE', reason: 'lgtm' } })).data
+      ?.decideApproval;
+    expect(viewer.userErrors).toMatchObject([{ code: 'POLICY_DENIED' }]);
+    const first = (
+      await gql('grace', DECIDE, { i: { approvalId, verdict: 'APPROVE', reason: 'diff reviewed' } })
+    ).data?.decideApproval;
+    expect(first.userErrors).toEqual([]);
+    expect(first.approval).toMatchObject({ status: 'PENDING', run: { status: 'AWAITING_APPROVAL' } });
+    const again = (await gql('grace', DECIDE, { i: { approvalId, verdict: 'APPROVE', reason: 'twice' } }))
+      .data?.decideApproval;
+    expect(again.userErrors[0].code).toMatch(/POLICY_DENIED|DUPLICATE_APPROVER/);
+    const second = (
+      await gql('linus', DECIDE, { i: { approvalId, verdict: 'APPROVE', reason: 'rollout plan ok' } })
+    ).data?.decideApproval;
+    expect(second.approval).toMatchObject({
+      status: 'APPROVED',
+      decisions: [
+        { approver: { subject: 'grace' }, verdict: 'APPROVE', reason: 'diff reviewed' },
+        { approver: { subject: 'linus' }, verdict: 'APPROVE', reason: 'rollout plan ok' },
+      ],
+      run: { status: 'PENDING' },
+    });
   });
 
   it('plans a start: per-step estimate and the decision, without starting anything', async () => {
@@ -169,7 +219,7 @@ describe('startRun and reading runs', () => {
     const page = (
       await gql(
         'ada',
-        '{ runs(first: 1, filter: { status: [PENDING] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }',
+        '{ runs(first: 1, filter: { status: [PENDING, AWAITING_APPROVAL] }) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }',
       )
     ).data?.runs;
     expect(page.totalCount).toBeGreaterThanOrEqual(2);

@@ -57,7 +57,7 @@ export async function recordDecision(
        CREATE (d)-[:DECIDED_BY]->(u)
        ${
          label
-           ? `WITH d OPTIONAL MATCH (s:${label} {id: $d.subjectId, tenantId: $tenantId})
+           ? `WITH d OPTIONAL MATCH (s:${label} {id: $d.subjectId, tenantId: $tenantId, environment: $environment, region: $region})
               FOREACH (_ IN CASE WHEN s IS NULL THEN [] ELSE [1] END | CREATE (d)-[:DECIDED_ON]->(s))`
            : ''
        }`,
@@ -78,7 +78,7 @@ export async function linkDecision(
   await graph.write((tx) =>
     tx.run(
       `MATCH (d:PolicyDecision {id: $decisionId, tenantId: $tenantId, environment: $environment, region: $region})
-       MATCH (s:${label} {id: $subjectId, tenantId: $tenantId})
+       MATCH (s:${label} {id: $subjectId, tenantId: $tenantId, environment: $environment, region: $region})
        SET d.subjectId = $subjectId
        MERGE (d)-[:DECIDED_ON]->(s)`,
       { ...scope, decisionId, subjectId },

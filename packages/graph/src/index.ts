@@ -37,7 +37,7 @@ export { countActiveRuns, countRuns, createRun, getRun, getRuns, listRuns, RUN_S
 export type { NewSchedule, SchedulePatch, ScheduleRecord } from './schedules.ts';
 export { createSchedule, getSchedule, getSchedules, listSchedules, updateSchedule } from './schedules.ts';
 export type { TaskRecord, TaskStatus, TimelineEventRecord } from './tasks.ts';
-export { getTasksForRuns, listTimeline, TASK_STATUSES } from './tasks.ts';
+export { getTasksForRuns, listTimeline, TASK_STATUSES, taskExists } from './tasks.ts';
 export type {
   SavedWorkflowVersion,
   WorkflowRecord,

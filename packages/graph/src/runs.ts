@@ -54,6 +54,13 @@ export interface NewRun {
   estimatedCostUSD: number | null;
   createdAt: Date;
   tasks: NewTask[];
+  /** When policy requires approval: the Approval that GATES the run, created in the same transaction. */
+  approval?: {
+    id: string;
+    requiredApprovals: number;
+    eligibleRoles: string[];
+    expiresAt: Date | null;
+  } | null;
 }
 
 export const RUN_FIELDS = `{
@@ -151,6 +158,26 @@ async function linkNewRun(tx: ManagedTransaction, scope: Scope, input: NewRun, a
       tasks: input.tasks.map((t) => ({ ...t, input: JSON.stringify(t.input ?? null) })),
     },
   );
+  if (input.approval) {
+    await tx.run(
+      `MATCH (r:Run {id: $runId, tenantId: $tenantId})
+       CREATE (a:Approval {id: $a.id, tenantId: $tenantId, environment: $environment, region: $region, runId: $runId,
+                           taskId: null, status: 'PENDING', requiredApprovals: $required, eligibleRoles: $a.eligibleRoles,
+                           requestedBy: $requestedBy, requesterRoles: $requesterRoles, createdAt: datetime($at),
+                           expiresAt: CASE WHEN $expiresAt IS NULL THEN null ELSE datetime($expiresAt) END})
+       CREATE (a)-[:GATES]->(r)`,
+      {
+        ...scope,
+        runId: input.id,
+        a: input.approval,
+        required: neo4j.int(input.approval.requiredApprovals),
+        requestedBy: input.initiatedBy,
+        requesterRoles: input.initiatorRoles,
+        at,
+        expiresAt: input.approval.expiresAt?.toISOString() ?? null,
+      },
+    );
+  }
   await tx.run(
     `MATCH (r:Run {id: $id, tenantId: $tenantId})-[:HAS_TASK]->(t:Task)
      UNWIND t.needs AS need

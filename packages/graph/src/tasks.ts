@@ -89,3 +89,15 @@ export async function listTimeline(
   const page = toPage('evt', rows, size, (e): CursorKey => ({ s: e.seq, id: e.id }));
   return { events: page.items.map((i) => i.node), endCursor: page.endCursor, hasNextPage: page.hasNextPage };
 }
+
+/** Whether a task exists in the scope (a foreign id reads as absent). */
+export async function taskExists(graph: Graph, scope: Scope, taskId: string): Promise<boolean> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
+       RETURN count(t) AS n`,
+      { ...scope, taskId },
+    );
+    return Number(result.records[0]?.get('n') ?? 0) > 0;
+  });
+}

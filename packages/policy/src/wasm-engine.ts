@@ -1,5 +1,6 @@
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readBundle } from './bundle.ts';
+import { AUTHZ_ENTRYPOINT } from './decision.ts';
 
 export interface BundleRef {
   profile: string;
@@ -15,7 +16,10 @@ export interface RawDecision {
 
 export interface WasmPolicy {
   readonly bundle: BundleRef;
-  /** Evaluates the bundle's entrypoint; throws if the result is not a decision document. */
+  /**
+   * Evaluates `maestro/authz/decision` (or, in a bundle without it, the first entrypoint);
+   * throws if the result is not a decision document.
+   */
   evaluate(input: unknown): RawDecision;
 }
 
@@ -32,10 +36,12 @@ export async function loadWasmPolicy(path: string, profile: string): Promise<Was
     revision: compiled.manifest.revision ?? 'unknown',
     digest: compiled.digest,
   };
+  const entrypoints = policy.entrypoints as Record<string, number>;
+  const entrypoint = entrypoints[AUTHZ_ENTRYPOINT] ?? 0;
   return {
     bundle,
     evaluate(input) {
-      const resultSet = policy.evaluate(input) as Array<{ result?: unknown }>;
+      const resultSet = policy.evaluate(input, entrypoint) as Array<{ result?: unknown }>;
       const result = resultSet[0]?.result as Partial<RawDecision> | undefined;
       if (!result || typeof result.allow !== 'boolean' || !Array.isArray(result.reasons)) {
         throw new Error('policy result is not a decision document {allow, reasons}');

@@ -163,12 +163,14 @@ builder.mutationField('decideApproval', (t) =>
           decide(ctx, {
             action: 'approve',
             subjectId: approvalId,
-            subject: {
+            subjectKind: 'approval',
+            approval: {
               requestedBy: approval.requestedBy,
               eligibleRoles: approval.eligibleRoles,
               approvers: approval.decisions.map((d) => d.approver),
-              verdict: input.verdict,
+              status: approval.status,
             },
+            verdict: input.verdict,
           }),
         async () => ({
           approval: await decideApproval(ctx.resources.graph, ctx.scope, {

@@ -7,6 +7,7 @@ import {
   runNeighbourhood,
   runsTouchingResource,
   TASK_STATUSES,
+  taskExists,
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import { assertAllowed, decide } from '../gate.ts';
@@ -233,12 +234,12 @@ const RerunTaskPayloadRef = runPayloadRef('RerunTaskPayload');
  * Runs a policy-gated mutation: the decision is made and stored first; a denial comes back as
  * a POLICY_DENIED user error beside the decision; other expected failures as user errors too.
  */
-export async function gated<D extends object>(
-  decisionOf: () => Promise<PolicyDecisionRecord>,
-  work: (decision: PolicyDecisionRecord) => Promise<D>,
+export async function gated<D extends object, R extends PolicyDecisionRecord = PolicyDecisionRecord>(
+  decisionOf: () => Promise<R>,
+  work: (decision: R) => Promise<D>,
   empty: D,
 ): Promise<D & { decision: PolicyDecisionRecord | null; userErrors: UserErrorShape[] }> {
-  let decision: PolicyDecisionRecord | null = null;
+  let decision: R | null = null;
   try {
     decision = await decisionOf();
     assertAllowed(decision);
@@ -260,7 +261,12 @@ builder.mutationFields((t) => ({
       if (!run) return { run: null, decision: null, userErrors: [notFound('run', ['input', 'runId'])] };
       return gated<{ run: RunRecord | null }>(
         () =>
-          decide(ctx, { action: 'cancel_run', subjectId: runId, subject: { workflow: run.workflowName } }),
+          decide(ctx, {
+            action: 'cancel_run',
+            subjectId: runId,
+            subjectKind: 'run',
+            workflow: { name: run.workflowName, version: run.version },
+          }),
         async () => ({
           run: await cancelRun(ctx.resources.graph, ctx.scope, {
             runId,
@@ -278,8 +284,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RerunTaskInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const taskId = String(input.taskId);
+      if (!(await taskExists(ctx.resources.graph, ctx.scope, taskId))) {
+        return { run: null, decision: null, userErrors: [notFound('task', ['input', 'taskId'])] };
+      }
       return gated<{ run: RunRecord | null }>(
-        () => decide(ctx, { action: 'rerun_task', subjectId: taskId }),
+        () => decide(ctx, { action: 'rerun_task', subjectId: taskId, subjectKind: 'task' }),
         async () => ({
           run: await rerunTask(ctx.resources.graph, ctx.scope, {
             taskId,

@@ -142,7 +142,9 @@ builder.mutationFields((t) => ({
           decide(ctx, {
             action: EDIT_SCHEDULE,
             subjectId: null,
-            subject: { workflow: workflow.name, cron: spec.cron, timezone: spec.timezone, enabled },
+            subjectKind: 'schedule',
+            workflow: { name: workflow.name },
+            extra: { schedule: { cron: spec.cron, timezone: spec.timezone, enabled } },
           }),
         async (decision) => {
           const now = ctx.resources.clock();
@@ -195,7 +197,9 @@ builder.mutationFields((t) => ({
           decide(ctx, {
             action: EDIT_SCHEDULE,
             subjectId: scheduleId,
-            subject: { workflow: existing.workflowName, cron: spec.cron, timezone: spec.timezone, enabled },
+            subjectKind: 'schedule',
+            workflow: { name: existing.workflowName },
+            extra: { schedule: { cron: spec.cron, timezone: spec.timezone, enabled } },
           }),
         async () => {
           const now = ctx.resources.clock();

@@ -200,19 +200,12 @@ function underInput(error: unknown): unknown {
  * create_tenant is asked of the policy directly rather than through the gate: a platform
  * context has no tenant scope to record a decision in. Evaluation errors deny (fail closed).
  */
-function authorizeCreateTenant(ctx: Context): void {
-  let decision: { allow: boolean; reasons: string[] };
-  try {
-    decision = ctx.resources.policy.evaluate({
-      action: 'create_tenant',
-      actor: { subject: ctx.actor.subject, roles: ctx.actor.roles },
-    });
-  } catch (error) {
-    ctx.resources.logger.error({ err: String(error), action: 'create_tenant' }, 'policy evaluation failed');
-    decision = { allow: false, reasons: ['pdp_unavailable'] };
-  }
-  if (!decision.allow) {
-    throw new AppError('POLICY_DENIED', decision.reasons.join('; ') || 'policy denied create_tenant');
+async function authorizeCreateTenant(ctx: Context): Promise<void> {
+  if (!(await ctx.resources.authorize('create_tenant', ctx.actor))) {
+    throw new AppError(
+      'POLICY_DENIED',
+      `rbac_denied: role(s) ${ctx.actor.roles.join(', ') || 'none'} may not create_tenant`,
+    );
   }
 }
 
@@ -243,7 +236,7 @@ builder.mutationField('createTenant', (t) =>
       withUserErrors<{ tenant: TenantRecord | null }>(
         async () => {
           // Authorization first: a caller who may not create tenants learns nothing about inputs.
-          authorizeCreateTenant(ctx);
+          await authorizeCreateTenant(ctx);
           const valid = validateCreateTenant(input);
           let created: Awaited<ReturnType<typeof createTenantWithAdmins>>;
           try {
@@ -281,7 +274,8 @@ builder.mutationField('setMember', (t) =>
             await decide(ctx, {
               action: 'manage_members',
               subjectId: null,
-              subject: { member: clip(input.subject), role: clip(input.role) },
+              subjectKind: 'member',
+              extra: { member: { subject: clip(input.subject), role: clip(input.role) } },
             }),
           );
           const subject = input.subject;

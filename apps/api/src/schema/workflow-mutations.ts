@@ -22,7 +22,7 @@ import {
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
-import { decide } from '../gate.ts';
+import { decide, type GateDecision } from '../gate.ts';
 import { UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
 import { PolicyDecisionRef } from './policy.ts';
 import { ApprovalRef, RunRef, WorkflowVersionRef } from './refs.ts';
@@ -81,7 +81,9 @@ async function publish(ctx: Context, source: string) {
       decide(ctx, {
         action: 'publish_workflow',
         subjectId: null,
-        subject: { workflow: manifest.name, version: manifest.version, risk: manifest.risk ?? null, digest },
+        subjectKind: 'workflow_version',
+        workflow: { name: manifest.name, version: manifest.version, risk: manifest.risk ?? null },
+        extra: { digest },
       }),
     async (decision) => {
       const saved = await saveWorkflowVersion(ctx.resources.graph, ctx.scope, {
@@ -114,6 +116,9 @@ export const StartRunInput = builder.inputType('StartRunInput', {
     }),
   }),
 });
+
+/** How long a policy-required approval stays open before it expires (the run is then REJECTED). */
+const APPROVAL_TTL_MS = 24 * 3600_000;
 
 export interface StartRunShape {
   run: RunRecord | null;
@@ -153,18 +158,15 @@ export function decideStart(
   params: Record<string, unknown>,
   estimatedCostUSD: number,
   plan: boolean,
-): Promise<PolicyDecisionRecord> {
+): Promise<GateDecision> {
   return decide(ctx, {
     action: 'start_workflow',
     subjectId: null,
-    subject: {
-      workflow: manifest.name,
-      version: manifest.version,
-      risk: manifest.risk ?? null,
-      params: digestOf(params),
-      estimatedCostUSD,
-      plan,
-    },
+    subjectKind: 'run',
+    workflow: { name: manifest.name, version: manifest.version, risk: manifest.risk ?? null },
+    estimatedCostUSD,
+    params,
+    extra: { plan },
   });
 }
 
@@ -193,7 +195,7 @@ async function startRun(
   }
   const { version, manifest, params } = prepared;
   const estimate = estimateRun(manifest, params);
-  const result = await gated<{ run: RunRecord | null }>(
+  const result = await gated<{ run: RunRecord | null; approval: ApprovalRecord | null }, GateDecision>(
     () => decideStart(ctx, manifest, params, estimate.totalUSD, false),
     async (decision) => {
       const runId = newId('Run');
@@ -217,10 +219,19 @@ async function startRun(
           input,
         };
       });
+      const needsApproval = decision.requiresApproval;
       const { run, created } = await createRun(ctx.resources.graph, ctx.scope, {
         id: runId,
         workflowVersionId: version.id,
-        status: 'PENDING',
+        status: needsApproval ? 'AWAITING_APPROVAL' : 'PENDING',
+        approval: needsApproval
+          ? {
+              id: newId('Approval'),
+              requiredApprovals: decision.approval.count,
+              eligibleRoles: decision.approval.roles,
+              expiresAt: new Date(ctx.resources.clock().getTime() + APPROVAL_TTL_MS),
+            }
+          : null,
         params,
         initiatedBy: ctx.actor.subject,
         initiatorRoles: ctx.actor.roles,
@@ -230,11 +241,12 @@ async function startRun(
         tasks,
       });
       if (created) await linkDecision(ctx.resources.graph, ctx.scope, decision.id, run.id);
-      return { run };
+      const approvals = await ctx.loaders.approvalsOfRun.load(run.id);
+      return { run, approval: approvals.find((a) => a.status === 'PENDING') ?? approvals.at(-1) ?? null };
     },
-    { run: null },
+    { run: null, approval: null },
   );
-  return { ...result, approval: null };
+  return result;
 }
 
 const StartRunPayload = builder.objectRef<StartRunShape>('StartRunPayload').implement({
