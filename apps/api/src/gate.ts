@@ -1,5 +1,5 @@
 import { AppError, canonicalJson, type UserErrorCode } from '@maestro/domain';
-import { countActiveRuns, type PolicyDecisionRecord, recordDecision } from '@maestro/graph';
+import { countActiveRuns, decisionRecordOf, type PolicyDecisionRecord, recordDecision } from '@maestro/graph';
 import type { Decision, PolicyInput } from '@maestro/policy';
 import type { Context } from './context.ts';
 
@@ -75,23 +75,14 @@ export async function policyInput(ctx: Context, request: GateRequest): Promise<P
 export async function decide(ctx: Context, request: GateRequest): Promise<GateDecision> {
   const input = await policyInput(ctx, request);
   const decision = await ctx.resources.policy.decide(request.action, input);
-  const record: PolicyDecisionRecord = {
-    id: decision.id,
+  const record = decisionRecordOf(decision, {
     action: request.action,
-    allow: decision.allow,
-    requiresApproval: decision.requiresApproval,
-    reasons: decision.reasons,
-    bundleProfile: decision.bundle.profile,
-    bundleRevision: decision.bundle.revision,
-    bundleDigest: decision.bundle.digest,
-    inputDigest: decision.inputDigest,
     input: canonicalJson({ ...input, action: request.action }),
     actor: ctx.actor.subject,
     actorRoles: ctx.actor.roles,
     subjectId: request.subjectId,
-    evaluatedAt: ctx.resources.clock().toISOString(),
-    latencyMs: decision.latencyMs,
-  };
+    at: ctx.resources.clock(),
+  });
   await recordDecision(ctx.resources.graph, ctx.scope, record);
   return { ...record, approval: decision.approval, warnings: decision.warnings };
 }

@@ -22,6 +22,41 @@ export interface PolicyDecisionRecord {
   latencyMs: number;
 }
 
+/** What a policy engine returns for one decision (structurally; graph does not import policy). */
+export interface EngineDecision {
+  id: string;
+  allow: boolean;
+  requiresApproval: boolean;
+  reasons: string[];
+  bundle: { profile: string; revision: string; digest: string };
+  inputDigest: string;
+  latencyMs: number;
+}
+
+/** The evidence record of a decision: what was asked (canonical input), by whom, about what. */
+export function decisionRecordOf(
+  decision: EngineDecision,
+  context: { action: string; input: string; actor: string; actorRoles: string[]; subjectId: string | null; at: Date },
+): PolicyDecisionRecord {
+  return {
+    id: decision.id,
+    action: context.action,
+    allow: decision.allow,
+    requiresApproval: decision.requiresApproval,
+    reasons: decision.reasons,
+    bundleProfile: decision.bundle.profile,
+    bundleRevision: decision.bundle.revision,
+    bundleDigest: decision.bundle.digest,
+    inputDigest: decision.inputDigest,
+    input: context.input,
+    actor: context.actor,
+    actorRoles: context.actorRoles,
+    subjectId: context.subjectId,
+    evaluatedAt: context.at.toISOString(),
+    latencyMs: decision.latencyMs,
+  };
+}
+
 const FIELDS = `d { .id, .action, .allow, .requiresApproval, .reasons, .bundleProfile, .bundleRevision,
   .bundleDigest, .inputDigest, .input, .actor, .actorRoles, .subjectId, .latencyMs,
   evaluatedAt: toString(d.evaluatedAt) }`;
