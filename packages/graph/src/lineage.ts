@@ -38,9 +38,11 @@ export async function runNeighbourhood(
     // depth is an integer from 1 to 3 (checked above), the only value spliced into the query.
     const result = await tx.run(
       `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       OPTIONAL MATCH (r)-[*1..${depth}]-(n)
-       WHERE n.tenantId = $tenantId AND NOT n:TimelineEvent
-         AND (n:User OR (n.environment = $environment AND n.region = $region))
+       // Every node on the path (not only its end) must be in scope: a tenant-wide User must not
+       // become a bridge into another environment's approvals or runs.
+       OPTIONAL MATCH p = (r)-[*1..${depth}]-(n)
+       WHERE all(x IN nodes(p) WHERE x.tenantId = $tenantId AND NOT x:TimelineEvent
+                 AND (x:User OR (x.environment = $environment AND x.region = $region)))
        WITH r, collect(DISTINCT n)[..$limit] AS near
        OPTIONAL MATCH (r)-[:HAS_TASK]->(t:Task)
        WITH r, near, collect(t) AS tasks

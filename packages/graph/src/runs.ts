@@ -252,7 +252,8 @@ export async function listRuns(
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE ($cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
+       WHERE r.createdAt IS NOT NULL // lets the planner use the (scope, createdAt) index
+         AND ($cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
               OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)) ${where}
        RETURN r ${RUN_FIELDS} AS run
        ORDER BY r.createdAt DESC, r.id DESC
@@ -269,7 +270,7 @@ export async function countRuns(graph: Graph, scope: Scope, filter: RunFilter): 
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE true ${where}
+       WHERE r.createdAt IS NOT NULL ${where}
        RETURN count(r) AS n`,
       params,
     );
