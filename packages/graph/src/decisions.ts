@@ -36,7 +36,14 @@ export interface EngineDecision {
 /** The evidence record of a decision: what was asked (canonical input), by whom, about what. */
 export function decisionRecordOf(
   decision: EngineDecision,
-  context: { action: string; input: string; actor: string; actorRoles: string[]; subjectId: string | null; at: Date },
+  context: {
+    action: string;
+    input: string;
+    actor: string;
+    actorRoles: string[];
+    subjectId: string | null;
+    at: Date;
+  },
 ): PolicyDecisionRecord {
   return {
     id: decision.id,
