@@ -1,5 +1,8 @@
 // npm run bench: walking-skeleton round trips against the real services, each beside a bare
-// baseline measured in the same run. Prints p50/p95/p99 and writes bench/results/<time>.json.
+// baseline measured in the same run, then the graph at scale (bench/graph-scale.ts: 100,000
+// runs x 10 tasks loaded once by bench/load-graph.ts). Prints p50/p95/p99 and writes
+// bench/results/<suite>-<time>.json.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { startApi } from '../apps/api/test/api-harness.ts';
 import { startWorkers } from '../apps/worker/src/workers.ts';
+import { benchGraphScale, printGraphScale } from './graph-scale.ts';
 import { type Comparison, compare, measure, printTable } from './stats.ts';
 
 const N = Number(process.env.BENCH_N ?? 500);
@@ -121,29 +125,42 @@ async function benchPolicy() {
   rows.push(compare('policy evaluate', subject, baseline));
 }
 
-await benchWhoami();
-await benchQueue();
-await benchGraph();
-await benchPolicy();
-printTable(rows);
+// BENCH_SUITE=skeleton | graph-scale | all (default). BENCH_SCALE=small: 5,000 runs instead of 100,000.
+const suite = process.env.BENCH_SUITE ?? 'all';
+if (!['all', 'skeleton', 'graph-scale'].includes(suite)) throw new Error(`unknown BENCH_SUITE ${suite}`);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `skeleton-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(
-  file,
-  JSON.stringify(
-    {
-      suite: 'skeleton',
-      at: new Date().toISOString(),
-      cores: cpus().length,
-      node: process.version,
-      n: N,
-      commit: readFileSync(join(REPO_ROOT, '.git/HEAD'), 'utf8').trim(),
-      rows,
-    },
-    null,
-    2,
-  ),
-);
-console.log(`\nwrote ${file}`);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const meta = () => ({
+  at: new Date().toISOString(),
+  cores: cpus().length,
+  node: process.version,
+  commit: commitOf(),
+});
+
+function commitOf(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return readFileSync(join(REPO_ROOT, '.git/HEAD'), 'utf8').trim();
+  }
+}
+
+if (suite !== 'graph-scale') {
+  await benchWhoami();
+  await benchQueue();
+  await benchGraph();
+  await benchPolicy();
+  printTable(rows);
+  const file = join(dir, `skeleton-${stamp}.json`);
+  writeFileSync(file, JSON.stringify({ suite: 'skeleton', ...meta(), n: N, rows }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+if (suite !== 'skeleton') {
+  const result = await benchGraphScale();
+  printGraphScale(result);
+  const file = join(dir, `graph-scale-${stamp}.json`);
+  writeFileSync(file, JSON.stringify({ ...meta(), ...result }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
 process.exit(0);
