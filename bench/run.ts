@@ -8,10 +8,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { digestOf } from '@maestro/domain';
 import { createGraph, saveWorkflowVersion } from '@maestro/graph';
-import { loadWasmPolicy, readBundle } from '@maestro/policy';
 import { createProducer, jobs } from '@maestro/queue';
 import { loadServiceEnv, REPO_ROOT, uniqueName } from '@maestro/testing';
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { type Job, Queue, QueueEvents, Worker } from 'bullmq';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
@@ -19,6 +17,7 @@ import { pino } from 'pino';
 import { startApi } from '../apps/api/test/api-harness.ts';
 import { startWorkers } from '../apps/worker/src/workers.ts';
 import { benchGraphScale, printGraphScale } from './graph-scale.ts';
+import { benchPolicy } from './policy.ts';
 import { type Comparison, compare, measure, printTable } from './stats.ts';
 
 const N = Number(process.env.BENCH_N ?? 500);
@@ -111,20 +110,6 @@ async function benchGraph() {
   await graph.close();
 }
 
-async function benchPolicy() {
-  const path = join(REPO_ROOT, 'policy-bundles/build/internal.tar.gz');
-  const policy = await loadWasmPolicy(path, 'internal');
-  const input = { action: 'start_workflow', actor: { subject: 'a', roles: ['operator'] } };
-  const subject = await measure('policy: decision via engine (opa-wasm)', N * 10, async () =>
-    policy.evaluate(input),
-  );
-  const bundle = await readBundle(path);
-  const raw = await loadPolicy(bundle.wasm);
-  raw.setData(bundle.data as object);
-  const baseline = await measure('bare opa-wasm evaluate', N * 10, async () => raw.evaluate(input));
-  rows.push(compare('policy evaluate', subject, baseline));
-}
-
 // BENCH_SUITE=skeleton | graph-scale | all (default). BENCH_SCALE=small: 5,000 runs instead of 100,000.
 const suite = process.env.BENCH_SUITE ?? 'all';
 if (!['all', 'skeleton', 'graph-scale'].includes(suite)) throw new Error(`unknown BENCH_SUITE ${suite}`);
@@ -150,7 +135,8 @@ if (suite !== 'graph-scale') {
   await benchWhoami();
   await benchQueue();
   await benchGraph();
-  await benchPolicy();
+  // in-process decision of the full start_workflow policy, beside bare opa-wasm
+  await benchPolicy(rows);
   printTable(rows);
   const file = join(dir, `skeleton-${stamp}.json`);
   writeFileSync(file, JSON.stringify({ suite: 'skeleton', ...meta(), n: N, rows }, null, 2));
