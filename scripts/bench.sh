@@ -6,6 +6,8 @@
 #   npm run bench -- --reload              delete the bench tenants' graph data and load it again
 #   BENCH_SUITE=graph-scale npm run bench  one suite (skeleton | graph-scale | all)
 #   BENCH_SCALE=small npm run bench        5,000 runs instead of 100,000 (BENCH_RUNS=n for any size)
+#   BENCH_SCALE_N=300 BENCH_CASE_BUDGET_S=120   samples per graph-scale case / seconds per case group
+#   BENCH_PLANS=verbose                    print the PROFILE operator trees
 #   tsx bench/load-graph.ts [--reload|--drop]   load (or remove) the data set without benchmarking
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

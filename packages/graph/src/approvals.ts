@@ -38,7 +38,8 @@ function toApproval(row: Record<string, unknown>): ApprovalRecord {
   return {
     ...a,
     requiredApprovals: Number(a.requiredApprovals),
-    decisions: [...a.decisions].sort((x, y) => x.at.localeCompare(y.at)),
+    // by time, not by string: Neo4j prints fractions of a second with varying length
+    decisions: [...a.decisions].sort((x, y) => Date.parse(x.at) - Date.parse(y.at)),
   };
 }
 

@@ -256,7 +256,9 @@ export async function listRuns(
          AND ($cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
               OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)) ${where}
        RETURN r ${RUN_FIELDS} AS run
-       ORDER BY r.createdAt DESC, r.id DESC
+       // Leading with the (constant) scope keys lets Neo4j read the scope index in order and stop
+       // once the page is full, instead of sorting the whole window.
+       ORDER BY r.tenantId DESC, r.environment DESC, r.region DESC, r.createdAt DESC, r.id DESC
        LIMIT $limit`,
       { ...params, cursorAt: cursor?.s ?? null, cursorId: cursor?.id ?? null, limit: neo4j.int(size + 1) },
     );

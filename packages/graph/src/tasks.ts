@@ -78,7 +78,7 @@ export async function listTimeline(
   const rows = await graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (e:TimelineEvent {runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE $afterSeq IS NULL OR e.seq > $afterSeq
+       WHERE e.seq > coalesce($afterSeq, -1) // an IS NULL OR here would defeat the (runId, seq) index
        RETURN e { .id, .seq, .type, .subjectId, .from, .to, .message, .actor, at: toString(e.at) } AS event
        ORDER BY e.seq
        LIMIT $limit`,
