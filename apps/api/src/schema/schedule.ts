@@ -15,6 +15,7 @@ import {
   updateSchedule,
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
+import type { Context } from '../context.ts';
 import { decide } from '../gate.ts';
 import { UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -115,6 +116,22 @@ builder.queryField('schedules', (t) =>
 
 registerNode('Schedule', (id, ctx) => getSchedule(ctx.resources.graph, ctx.scope, id));
 
+/** The edit_schedule decision for a create (no id yet) or an edit. */
+function decideSchedule(
+  ctx: Context,
+  scheduleId: string | null,
+  workflowName: string,
+  schedule: { cron: string; timezone: string; enabled: boolean },
+) {
+  return decide(ctx, {
+    action: EDIT_SCHEDULE,
+    subjectId: scheduleId,
+    subjectKind: 'schedule',
+    workflow: { name: workflowName },
+    extra: { schedule: { cron: schedule.cron, timezone: schedule.timezone, enabled: schedule.enabled } },
+  });
+}
+
 builder.mutationFields((t) => ({
   createSchedule: t.field({
     type: SchedulePayloadRef,
@@ -138,14 +155,7 @@ builder.mutationFields((t) => ({
         ]);
       }
       return gated<{ schedule: ScheduleRecord | null }>(
-        () =>
-          decide(ctx, {
-            action: EDIT_SCHEDULE,
-            subjectId: null,
-            subjectKind: 'schedule',
-            workflow: { name: workflow.name },
-            extra: { schedule: { cron: spec.cron, timezone: spec.timezone, enabled } },
-          }),
+        () => decideSchedule(ctx, null, workflow.name, { ...spec, enabled }),
         async (decision) => {
           const now = ctx.resources.clock();
           const schedule = await createSchedule(ctx.resources.graph, ctx.scope, {
@@ -193,14 +203,7 @@ builder.mutationFields((t) => ({
       const { spec, params } = checked.value;
       const enabled = input.enabled ?? existing.enabled;
       return gated<{ schedule: ScheduleRecord | null }>(
-        () =>
-          decide(ctx, {
-            action: EDIT_SCHEDULE,
-            subjectId: scheduleId,
-            subjectKind: 'schedule',
-            workflow: { name: existing.workflowName },
-            extra: { schedule: { cron: spec.cron, timezone: spec.timezone, enabled } },
-          }),
+        () => decideSchedule(ctx, scheduleId, existing.workflowName, { ...spec, enabled }),
         async () => {
           const now = ctx.resources.clock();
           // Recompute when the timing changes or the schedule is switched on; otherwise keep the
