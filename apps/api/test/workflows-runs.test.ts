@@ -192,6 +192,20 @@ describe('startRun and reading runs', () => {
     expect((await gql('ada', '{ runs { totalCount } }')).data?.runs.totalCount).toBe(before);
   });
 
+  it("offers start actions only to roles policy permits, labelled by the policy's approval answer", async () => {
+    const Q = '{ paletteActions(search: "start") { kind label requiresApproval paramsSchema } }';
+    const ada = (await gql('ada', Q)).data?.paletteActions;
+    expect(ada).toContainEqual(
+      expect.objectContaining({
+        kind: 'START_WORKFLOW',
+        label: 'Start intelgraph-build',
+        requiresApproval: true,
+      }),
+    );
+    const vera = (await gql('vera', Q)).data?.paletteActions;
+    expect(vera.filter((a: { kind: string }) => a.kind === 'START_WORKFLOW')).toEqual([]);
+  });
+
   it('returns the same run for the same idempotency key', async () => {
     const input = { workflow: 'intelgraph-build', idempotencyKey: 'release-7' };
     const a = (await gql('ada', START, { i: input })).data?.startRun;

@@ -1,6 +1,7 @@
 import { estimateRun, type Manifest, type TaskEstimate } from '@maestro/domain';
 import { listWorkflows, type PolicyDecisionRecord } from '@maestro/graph';
 import { builder } from '../builder.ts';
+import { policyInput } from '../gate.ts';
 import { PolicyDecisionRef } from './policy.ts';
 import { WorkflowRef } from './refs.ts';
 import { checkedParams, decideStart, resolveVersion, StartRunInput } from './workflow-mutations.ts';
@@ -103,6 +104,10 @@ builder.queryField('paletteActions', (t) =>
         (i) => i.node,
       );
       const mayStart = can('start_workflow');
+      // The caller's tenant facts are the same for every row: gathered once.
+      const startInput = mayStart
+        ? await policyInput(ctx, { action: 'start_workflow', subjectId: null, estimatedCostUSD: 0 })
+        : {};
       for (const w of workflows) {
         const version = w.latestVersionId ? await ctx.loaders.version.load(w.latestVersionId) : null;
         const manifest = version?.manifest as Manifest | undefined;
@@ -122,7 +127,22 @@ builder.queryField('paletteActions', (t) =>
             kind: 'START_WORKFLOW',
             label: `Start ${w.name}`,
             workflowName: w.name,
-            requiresApproval: manifest.risk === 'high' || ctx.scope.environment === 'prod',
+            // Asked of the policy (not recorded: nothing is being started), never re-derived here.
+            requiresApproval: (
+              await ctx.resources.policy.decide('start_workflow', {
+                ...startInput,
+                subject: {
+                  kind: 'run',
+                  workflow: {
+                    name: w.name,
+                    version: manifest.version,
+                    risk: manifest.risk ?? null,
+                    region: ctx.scope.region,
+                    environment: ctx.scope.environment,
+                  },
+                },
+              })
+            ).requiresApproval,
             paramsSchema: paramsSchema(manifest),
           });
         }
