@@ -7,8 +7,22 @@ const schema = z.object({
   NEO4J_USER: z.string().default('neo4j'),
   NEO4J_PASSWORD: z.string().min(1),
   DATABASE_URL: z.string().min(1),
+  /** Orchestrator jobs at once (run.advance, run.deadline, system). */
   MAESTRO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
-  MAESTRO_WORKER_ID: z.string().default(`worker-${process.pid}`),
+  /** Steps this process runs at once. */
+  MAESTRO_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(16),
+  /** Running steps per tenant across all workers (fair dispatch). */
+  MAESTRO_TENANT_TASK_LIMIT: z.coerce.number().int().min(1).max(10_000).default(8),
+  /** Unique among live workers: a restart with the same id takes its old claims over at once. */
+  MAESTRO_WORKER_ID: z.string().min(1).max(200).default(`worker-${process.pid}`),
+  MAESTRO_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(6_000),
+  MAESTRO_RECONCILE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  MAESTRO_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  MAESTRO_POLICY_PROFILE: z.enum(['internal', 'hosted-saas']).default('internal'),
+  MAESTRO_POLICY_DEADLINE_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** OpenAI-compatible endpoint for llm.generate (litellm, Ollama); unset = not configured. */
+  MAESTRO_LLM_BASE_URL: z.string().url().optional(),
+  MAESTRO_LLM_API_KEY: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,6 +1,24 @@
 export type { TaskEstimate } from './cost.ts';
 export { estimateRun, MODEL_PRICES_PER_1K_TOKENS_USD, STEP_PRICES_USD } from './cost.ts';
 export { canonicalJson, digestOf } from './digest.ts';
+export type {
+  AdvanceInput,
+  AdvancePlan,
+  EngineTask,
+  EngineTaskStatus,
+  InitialTask,
+  TaskChange,
+} from './engine/advance.ts';
+export {
+  initialTasks,
+  planAdvance,
+  referencedSteps,
+  TERMINAL_TASK_STATUSES,
+  taskIdempotencyKey,
+} from './engine/advance.ts';
+export { backoffCeilingMs, RETRY_DEFAULTS, retryDelayMs, retryPolicy } from './engine/backoff.ts';
+export type { Evaluation, ExpressionContext } from './engine/evaluate.ts';
+export { evaluation } from './engine/evaluate.ts';
 export type { AppErrorOptions, ErrorCode, SystemErrorCode, UserErrorCode } from './errors.ts';
 export { AppError, AppErrors, isAppError, SYSTEM_ERROR_CODES, USER_ERROR_CODES } from './errors.ts';
 export type { EntityKind } from './ids.ts';

@@ -20,6 +20,31 @@ export type { CursorKey, Page } from './cursor.ts';
 export { decodeCursor, encodeCursor, pageSize } from './cursor.ts';
 export type { DecisionFilter, EngineDecision, PolicyDecisionRecord } from './decisions.ts';
 export { decisionRecordOf, getDecisions, linkDecision, listDecisions, recordDecision } from './decisions.ts';
+export type {
+  AdvanceResult,
+  ClaimedTask,
+  ClaimResult,
+  Dispatch,
+  StepFailure,
+  StrandedWork,
+  TaskOutcome,
+  TaskRef,
+} from './engine.ts';
+export {
+  advanceRun,
+  claimTask,
+  completeTask,
+  expireRun,
+  failTask,
+  findStrandedWork,
+  parkTask,
+  releaseClaim,
+  releaseClaimsOf,
+  renewLease,
+  runIsOpen,
+} from './engine.ts';
+export type { NewEvent } from './events.ts';
+export { appendEvents } from './events.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
 export type { GraphEdgeRecord, GraphNodeRecord, RunParticipants } from './lineage.ts';

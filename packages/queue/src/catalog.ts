@@ -18,6 +18,9 @@ function defineJob<S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S>
   return def;
 }
 
+const id = z.string().min(1).max(200);
+const scoped = { tenantId: id, environment: z.string().min(1).max(64), region: z.string().min(1).max(64) };
+
 export const jobs = {
   /** Liveness round trip: proves a worker consumes from Redis. */
   systemPing: defineJob({
@@ -29,7 +32,50 @@ export const jobs = {
     backoffMs: 0,
     timeoutMs: 5_000,
   }),
+  /**
+   * Look at a run: start it when PENDING, queue its ready tasks, finish it when done. Idempotent;
+   * sent by startRun, after approvals and reruns, and by the reconciler. Attempts cover the
+   * graph being briefly unavailable.
+   */
+  runAdvance: defineJob({
+    id: 'run.advance',
+    version: 1,
+    queue: 'maestro-runs',
+    payload: z.object({ ...scoped, runId: id }),
+    attempts: 12,
+    backoffMs: 250,
+    timeoutMs: 30_000,
+  }),
+  /** Fires at a run's deadline (manifest `timeout`): a run still RUNNING then FAILS. */
+  runDeadline: defineJob({
+    id: 'run.deadline',
+    version: 1,
+    queue: 'maestro-runs',
+    payload: z.object({ ...scoped, runId: id }),
+    attempts: 12,
+    backoffMs: 250,
+    timeoutMs: 30_000,
+  }),
+  /**
+   * Execute one attempt of a task. The job only says what to look at: the executor claims the
+   * task in the graph first, so a redelivered or duplicate job never runs a recorded step.
+   * Job id `<taskId>.<attempt>` de-duplicates sends of the same attempt.
+   */
+  taskExecute: defineJob({
+    id: 'task.execute',
+    version: 1,
+    queue: 'maestro-tasks',
+    payload: z.object({ ...scoped, runId: id, taskId: id, attempt: z.number().int().min(1).max(1_000_000) }),
+    attempts: 12,
+    backoffMs: 250,
+    timeoutMs: 24 * 3600_000,
+  }),
 } as const;
+
+/** The job id of one attempt of a task (BullMQ ids may not contain ':'). */
+export function taskJobId(taskId: string, attempt: number): string {
+  return `${taskId}.${attempt}`;
+}
 
 export type JobName = keyof typeof jobs;
 export type JobPayload<N extends JobName> = z.infer<(typeof jobs)[N]['payload']>;

@@ -2,6 +2,11 @@ import { Redis } from 'ioredis';
 
 export interface RedisOptions {
   url: string;
+  /**
+   * Key prefix of every queue (BullMQ's `prefix`, default "bull"). Deployments sharing a Redis,
+   * and tests running side by side, keep their queues apart with it.
+   */
+  prefix?: string;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type PolicyDecisionRecord,
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
+import { wakeRun } from '../engine-signals.ts';
 import { decide } from '../gate.ts';
 import { ActorRef, PageInfoRef, UserErrorRef, type UserErrorShape } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -172,16 +173,19 @@ builder.mutationField('decideApproval', (t) =>
             },
             verdict: input.verdict,
           }),
-        async () => ({
-          approval: await decideApproval(ctx.resources.graph, ctx.scope, {
+        async () => {
+          const decided = await decideApproval(ctx.resources.graph, ctx.scope, {
             approvalId,
             approver: ctx.actor.subject,
             approverRoles: ctx.actor.roles,
             verdict: input.verdict,
             reason: input.reason,
             at: ctx.resources.clock(),
-          }),
-        }),
+          });
+          // Released: the run goes from AWAITING_APPROVAL to PENDING; the engine starts it.
+          if (decided.status === 'APPROVED') await wakeRun(ctx, decided.runId);
+          return { approval: decided };
+        },
         { approval: null },
       );
     },

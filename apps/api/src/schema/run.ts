@@ -10,6 +10,7 @@ import {
   taskExists,
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
+import { signalCancel, wakeRun } from '../engine-signals.ts';
 import { assertAllowed, decide } from '../gate.ts';
 import { ActorRef, UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -267,14 +268,16 @@ builder.mutationFields((t) => ({
             subjectKind: 'run',
             workflow: { name: run.workflowName, version: run.version },
           }),
-        async () => ({
-          run: await cancelRun(ctx.resources.graph, ctx.scope, {
+        async () => {
+          const cancelled = await cancelRun(ctx.resources.graph, ctx.scope, {
             runId,
             actor: ctx.actor.subject,
             reason: input.reason ?? null,
             at: ctx.resources.clock(),
-          }),
-        }),
+          });
+          await signalCancel(ctx, runId);
+          return { run: cancelled };
+        },
         { run: null },
       );
     },
@@ -289,14 +292,16 @@ builder.mutationFields((t) => ({
       }
       return gated<{ run: RunRecord | null }>(
         () => decide(ctx, { action: 'rerun_task', subjectId: taskId, subjectKind: 'task' }),
-        async () => ({
-          run: await rerunTask(ctx.resources.graph, ctx.scope, {
+        async () => {
+          const rerun = await rerunTask(ctx.resources.graph, ctx.scope, {
             taskId,
             downstream: input.downstream ?? true,
             actor: ctx.actor.subject,
             at: ctx.resources.clock(),
-          }),
-        }),
+          });
+          await wakeRun(ctx, rerun.id);
+          return { run: rerun };
+        },
         { run: null },
       );
     },

@@ -1,13 +1,12 @@
 import {
   AppError,
   AppErrors,
-  digestOf,
   estimateRun,
+  initialTasks,
   type Manifest,
   type ManifestProblem,
   newId,
   parseManifest,
-  planTasks,
   validateParams,
 } from '@maestro/domain';
 import {
@@ -22,6 +21,7 @@ import {
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
+import { wakeRun } from '../engine-signals.ts';
 import { decide, type GateDecision } from '../gate.ts';
 import { UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
 import { PolicyDecisionRef } from './policy.ts';
@@ -199,26 +199,7 @@ async function startRun(
     () => decideStart(ctx, manifest, params, estimate.totalUSD, false),
     async (decision) => {
       const runId = newId('Run');
-      const tasks = planTasks(manifest).map((planned, position) => {
-        const input = planned.step.with ?? {};
-        return {
-          id: newId('Task'),
-          stepId: planned.step.id,
-          uses: planned.step.uses,
-          needs: planned.needs,
-          // Stable for the same manifest, step and parameters (the engine refines it per item).
-          idempotencyKey: digestOf({
-            digest: version.digest,
-            stepId: planned.step.id,
-            item: null,
-            input,
-            params,
-          }),
-          itemIndex: null,
-          position,
-          input,
-        };
-      });
+      const tasks = initialTasks(manifest, version.digest, params, () => newId('Task'));
       const needsApproval = decision.requiresApproval;
       const { run, created } = await createRun(ctx.resources.graph, ctx.scope, {
         id: runId,
@@ -240,7 +221,10 @@ async function startRun(
         createdAt: ctx.resources.clock(),
         tasks,
       });
-      if (created) await linkDecision(ctx.resources.graph, ctx.scope, decision.id, run.id);
+      if (created) {
+        await linkDecision(ctx.resources.graph, ctx.scope, decision.id, run.id);
+        if (run.status === 'PENDING') await wakeRun(ctx, run.id);
+      }
       const approvals = await ctx.loaders.approvalsOfRun.load(run.id);
       return { run, approval: approvals.find((a) => a.status === 'PENDING') ?? approvals.at(-1) ?? null };
     },

@@ -202,6 +202,10 @@ export interface RunNode {
   idempotencyKey: string;
   startedAt?: DateTime;
   finishedAt?: DateTime;
+  /** startedAt + the manifest's timeout; the run FAILS past it. */
+  deadlineAt?: DateTime;
+  /** Why the run ended as it did: failed step, timeout, cancel reason. */
+  statusMessage?: string;
   estimatedCostUSD?: number;
   /** Sum of the tasks' costs so far. */
   costUSD: number;
@@ -250,6 +254,23 @@ export interface TaskNode {
   input?: JsonString;
   output?: JsonString;
   error?: string;
+  /** StepError code of the last failure (TIMEOUT, HTTP_5XX, ...). */
+  errorCode?: string;
+  /**
+   * Attempts in the current round (1 when queued, +1 per retry); compared with retry.max_attempts.
+   * A rerun starts a new round; `attempt` keeps counting. Integer.
+   */
+  tries?: number;
+  /** Token of the executor that holds the task while RUNNING. */
+  claim?: string;
+  /** Worker id holding the claim. */
+  claimedBy?: string;
+  /** The claim lapses after this unless renewed; then the task may be re-claimed. */
+  leaseUntil?: DateTime;
+  /** A QUEUED retry waits until then (backoff). */
+  notBefore?: DateTime;
+  /** FAILED after exhausting its retries on retryable errors; replayable. */
+  deadLetter?: boolean;
   startedAt?: DateTime;
   finishedAt?: DateTime;
   costUSD: number;
@@ -497,6 +518,8 @@ export const PROPERTY_TYPES = {
     idempotencyKey: 'string',
     startedAt: 'datetime',
     finishedAt: 'datetime',
+    deadlineAt: 'datetime',
+    statusMessage: 'string',
     estimatedCostUSD: 'float',
     costUSD: 'float',
     lastSeq: 'int',
@@ -521,6 +544,13 @@ export const PROPERTY_TYPES = {
     input: 'json',
     output: 'json',
     error: 'string',
+    errorCode: 'string',
+    tries: 'int',
+    claim: 'string',
+    claimedBy: 'string',
+    leaseUntil: 'datetime',
+    notBefore: 'datetime',
+    deadLetter: 'boolean',
     startedAt: 'datetime',
     finishedAt: 'datetime',
     costUSD: 'float',

@@ -1,0 +1,319 @@
+import { parseDuration, type Scope } from '@maestro/domain';
+import {
+  advanceRun,
+  type ClaimedTask,
+  claimTask,
+  completeTask,
+  type Dispatch,
+  expireRun,
+  failTask,
+  findStrandedWork,
+  type Graph,
+  parkTask,
+  releaseClaim,
+  releaseClaimsOf,
+  renewLease,
+} from '@maestro/graph';
+import { type JobPayload, jobs, type Producer, taskJobId } from '@maestro/queue';
+import {
+  classifyError,
+  executeStep,
+  isStepError,
+  isStepWait,
+  type StepGuard,
+  type StepRegistry,
+} from '@maestro/steps';
+import { DelayedError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import type { RunningSteps } from './cancellation.ts';
+import type { TenantSlots } from './fairness.ts';
+
+export interface EngineOptions {
+  workerId: string;
+  /** A claim lapses this long after its last renewal (renewed every third of it). */
+  leaseMs: number;
+  /** Step timeout when the manifest sets none. */
+  defaultStepTimeoutMs: number;
+  /** The reconciler leaves work younger than this to its own jobs. */
+  reconcileGraceMs: number;
+  /** Reconcile only these tenants (a dedicated pool); null = all. */
+  tenants: string[] | null;
+}
+
+export interface EngineDeps {
+  graph: Graph;
+  producer: Producer;
+  registry: StepRegistry;
+  slots: TenantSlots;
+  running: RunningSteps;
+  /** The per-step policy checks for one task (egress, models). */
+  guardFor(task: ClaimedTask): StepGuard;
+  logger: Logger;
+  clock: () => Date;
+  options: EngineOptions;
+}
+
+/** Aborts a step because this worker is shutting down: the claim is handed back, not failed. */
+export class DrainAbort extends Error {
+  constructor() {
+    super('worker is draining');
+    this.name = 'DrainAbort';
+  }
+}
+
+/**
+ * Sends the queue what the graph said is next. A failed send is logged, not thrown: the graph
+ * already holds the work and the reconciler re-sends what Redis lacks.
+ */
+export async function dispatchTasks(
+  deps: EngineDeps,
+  scope: Scope,
+  runId: string,
+  list: Dispatch[],
+): Promise<void> {
+  if (list.length === 0) return;
+  try {
+    await deps.producer.enqueueMany(
+      'taskExecute',
+      list.map((d) => ({
+        payload: { ...scope, runId, taskId: d.taskId, attempt: d.attempt },
+        options: { jobId: taskJobId(d.taskId, d.attempt), delay: d.delayMs },
+      })),
+    );
+  } catch (error) {
+    deps.logger.warn(
+      { runId, tasks: list.length, err: (error as Error).message },
+      'dispatch failed; reconciler will resend',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestrator: run.advance and run.deadline.
+
+export async function handleRunAdvance(
+  deps: EngineDeps,
+  payload: JobPayload<'runAdvance'>,
+): Promise<unknown> {
+  const { runId, ...scope } = payload;
+  const result = await advanceRun(deps.graph, scope, runId, deps.clock());
+  await dispatchTasks(deps, scope, runId, result.dispatch);
+  if (result.deadlineAt && result.status === 'RUNNING') {
+    const delay = Math.max(0, Date.parse(result.deadlineAt) - Date.now());
+    await deps.producer
+      .enqueue('runDeadline', payload, { jobId: `deadline.${runId}`, delay })
+      .catch((error: Error) =>
+        deps.logger.warn({ runId, err: error.message }, 'deadline not scheduled; reconciler will'),
+      );
+  }
+  return { status: result.status, queued: result.dispatch.length };
+}
+
+export async function handleRunDeadline(
+  deps: EngineDeps,
+  payload: JobPayload<'runDeadline'>,
+): Promise<unknown> {
+  const { runId, ...scope } = payload;
+  const expired = await expireRun(deps.graph, scope, runId, deps.clock());
+  if (expired) await signalCancel(deps, runId);
+  return { expired };
+}
+
+async function signalCancel(deps: EngineDeps, runId: string): Promise<void> {
+  deps.running.abortRun(runId, new Error('run ended'));
+  await deps.producer.signalCancel(runId).catch(() => {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executor: task.execute.
+
+/** Moves the job back to delayed until `at` (never counts as an attempt). */
+async function later(job: Job, token: string | undefined, at: number): Promise<never> {
+  await job.moveToDelayed(Math.max(at, Date.now() + 10), token);
+  throw new DelayedError();
+}
+
+export async function handleTaskExecute(
+  deps: EngineDeps,
+  payload: JobPayload<'taskExecute'>,
+  job: Job,
+  token: string | undefined,
+): Promise<unknown> {
+  const holder = taskJobId(payload.taskId, payload.attempt);
+  if (!(await deps.slots.acquire(payload.tenantId, holder))) {
+    // The tenant is at its cap: wait a moment (spread out) while other tenants' tasks run.
+    return later(job, token, Date.now() + 50 + Math.floor(Math.random() * 250));
+  }
+  try {
+    const claim = await claimTask(deps.graph, payload, {
+      workerId: deps.options.workerId,
+      leaseMs: deps.options.leaseMs,
+      at: deps.clock(),
+    });
+    if (!claim.claimed) {
+      if (claim.reason === 'later') return await later(job, token, claim.retryAt.getTime());
+      return { skipped: claim.status };
+    }
+    return await runClaimed(deps, claim.task, holder);
+  } finally {
+    await deps.slots.release(payload.tenantId, holder).catch(() => {});
+  }
+}
+
+function stepTimeoutMs(deps: EngineDeps, task: ClaimedTask): number {
+  const own = task.step.timeout ? parseDuration(task.step.timeout) : deps.options.defaultStepTimeoutMs;
+  const runLeft = task.runDeadlineAt ? Date.parse(task.runDeadlineAt) - Date.now() : Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.min(own, runLeft));
+}
+
+async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): Promise<unknown> {
+  const { graph, clock, logger } = deps;
+  const { ref } = task;
+  const controller = new AbortController();
+  const unregister = deps.running.register(ref.runId, controller);
+  const timeoutMs = stepTimeoutMs(deps, task);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`step timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  const heartbeat = setInterval(
+    () => {
+      renewLease(graph, task, deps.options.leaseMs, clock()).then(
+        (held) => {
+          if (!held) controller.abort(new Error('claim lost (cancelled or taken over)'));
+        },
+        (error: Error) => logger.warn({ taskId: ref.taskId, err: error.message }, 'lease renewal failed'),
+      );
+      deps.slots.renew(ref.tenantId, holder).catch(() => {});
+    },
+    Math.max(50, Math.floor(deps.options.leaseMs / 3)),
+  );
+  try {
+    let result: Awaited<ReturnType<typeof executeStep>>;
+    try {
+      result = await executeStep(deps.registry.require(task.uses), task.input, {
+        signal: controller.signal,
+        idempotencyKey: task.idempotencyKey,
+        attempt: ref.attempt,
+        runId: ref.runId,
+        taskId: ref.taskId,
+        tenantId: ref.tenantId,
+        environment: ref.environment,
+        region: ref.region,
+        deadline: Date.now() + timeoutMs,
+        guard: deps.guardFor(task),
+      });
+    } catch (error) {
+      if (controller.signal.reason instanceof DrainAbort) {
+        await releaseClaim(graph, task, clock());
+        return { released: true };
+      }
+      const stepError = isStepError(error) ? error : classifyError(error);
+      const outcome = await failTask(
+        graph,
+        task,
+        {
+          code: stepError.code,
+          message: stepError.message,
+          retryable: stepError.retryable,
+          ...(stepError.retryAfterMs !== undefined ? { retryAfterMs: stepError.retryAfterMs } : {}),
+        },
+        { at: clock() },
+      );
+      await dispatchTasks(deps, ref, ref.runId, outcome.dispatch);
+      return { failed: stepError.code, retryInMs: outcome.retryInMs, recorded: outcome.recorded };
+    }
+    // Recording errors (graph down) are not step failures: they propagate, BullMQ retries the
+    // job, and the step runs again under a new claim — its result was never recorded.
+    clearInterval(heartbeat);
+    if (isStepWait(result)) {
+      const parked = await parkTask(graph, task, result.wait, clock());
+      return { waiting: parked.approvalId };
+    }
+    const outcome = await completeTask(graph, task, {
+      output: result.output,
+      costUSD: result.costUSD ?? 0,
+      at: clock(),
+      actor: deps.options.workerId,
+    });
+    await dispatchTasks(deps, ref, ref.runId, outcome.dispatch);
+    return { recorded: outcome.recorded, run: outcome.runStatus };
+  } catch (error) {
+    await releaseClaim(graph, task, clock()).catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    clearInterval(heartbeat);
+    unregister();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconciler.
+
+const LIVE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Rebuilds queue state from the graph: starts PENDING runs, looks again at RUNNING runs with
+ * nothing in flight, expires runs past their deadline, and re-sends task jobs Redis lost or
+ * that belong to a dead worker (lapsed lease). Safe to run any time, on any number of workers.
+ */
+export async function reconcile(
+  deps: EngineDeps,
+  graceMs = deps.options.reconcileGraceMs,
+): Promise<{
+  runs: number;
+  expired: number;
+  tasks: number;
+}> {
+  const at = deps.clock();
+  const work = await findStrandedWork(deps.graph, {
+    at,
+    graceMs,
+    limit: 1000,
+    tenants: deps.options.tenants,
+  });
+  for (const r of work.runs) {
+    const { runId, ...scope } = r;
+    await deps.producer.enqueue('runAdvance', { ...scope, runId });
+  }
+  let expired = 0;
+  for (const r of work.expired) {
+    const { runId, ...scope } = r;
+    if (await expireRun(deps.graph, scope, runId, at)) {
+      expired++;
+      await signalCancel(deps, runId);
+    }
+  }
+  const queue = deps.producer.queue(jobs.taskExecute.queue);
+  let resent = 0;
+  for (const t of work.tasks) {
+    const jobId = taskJobId(t.taskId, t.attempt);
+    const job = await queue.getJob(jobId);
+    const state = job ? await job.getState() : 'missing';
+    if (LIVE_STATES.has(state)) continue;
+    if (state === 'active' && t.status === 'QUEUED') continue; // a worker is claiming it now
+    let id = jobId;
+    if (job && state !== 'active') {
+      await job.remove().catch(() => {
+        id = `${jobId}.r${Date.now()}`;
+      });
+    } else if (job) {
+      // Active under a dead worker's lock: BullMQ would only notice once the lock expires.
+      id = `${jobId}.r${Date.now()}`;
+    }
+    const { notBefore, status: _status, ...ref } = t;
+    const delay = notBefore ? Math.max(0, Date.parse(notBefore) - at.getTime()) : 0;
+    await deps.producer.enqueue('taskExecute', ref, { jobId: id, delay });
+    resent++;
+  }
+  if (work.runs.length + expired + resent > 0) {
+    deps.logger.info({ runs: work.runs.length, expired, tasks: resent }, 'reconciled');
+  }
+  return { runs: work.runs.length, expired, tasks: resent };
+}
+
+/** At start-up: this worker id's previous incarnation is dead, so its claims lapse now. */
+export async function takeOverOwnClaims(deps: EngineDeps): Promise<number> {
+  return releaseClaimsOf(deps.graph, deps.options.workerId, deps.clock());
+}
