@@ -23,7 +23,10 @@ export async function createApiResources(env: ApiEnv, repoRoot: string): Promise
   });
   const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
   const db = createPrismaClient({ databaseUrl: env.DATABASE_URL });
-  const queue = createProducer({ url: env.REDIS_URL });
+  const queue = createProducer({
+    url: env.REDIS_URL,
+    ...(env.MAESTRO_QUEUE_PREFIX ? { prefix: env.MAESTRO_QUEUE_PREFIX } : {}),
+  });
   const profile = env.MAESTRO_POLICY_PROFILE;
   const onUnavailable = (cause: string, action: string) =>
     logger.error({ cause, action }, 'policy decision point unavailable: denied (fail closed)');

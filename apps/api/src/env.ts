@@ -22,6 +22,11 @@ const schema = z
     MAESTRO_POLICY_DEADLINE_MS: z.coerce.number().int().min(1).max(10_000).default(50),
     MAESTRO_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000'),
     REDIS_URL: z.string().url(),
+    /** BullMQ key prefix; workers must use the same one. */
+    MAESTRO_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
     NEO4J_URI: z.string().min(1),
     NEO4J_USER: z.string().default('neo4j'),
     NEO4J_PASSWORD: z.string().min(1),

@@ -23,6 +23,23 @@ const schema = z.object({
   /** OpenAI-compatible endpoint for llm.generate (litellm, Ollama); unset = not configured. */
   MAESTRO_LLM_BASE_URL: z.string().url().optional(),
   MAESTRO_LLM_API_KEY: z.string().optional(),
+  /** BullMQ key prefix; the API must use the same one. */
+  MAESTRO_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  /** Comma-separated tenant ids this pool reconciles (a dedicated pool); unset = every tenant. */
+  MAESTRO_WORKER_TENANTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : undefined,
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

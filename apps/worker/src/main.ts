@@ -26,6 +26,7 @@ const policy = await createPolicyEngine({
 policy.watch();
 const running = startWorkers({
   redisUrl: env.REDIS_URL,
+  ...(env.MAESTRO_QUEUE_PREFIX ? { queuePrefix: env.MAESTRO_QUEUE_PREFIX } : {}),
   workerId: env.MAESTRO_WORKER_ID,
   concurrency: env.MAESTRO_WORKER_CONCURRENCY,
   logger,
@@ -45,6 +46,7 @@ const running = startWorkers({
     leaseMs: env.MAESTRO_LEASE_MS,
     reconcileEveryMs: env.MAESTRO_RECONCILE_MS,
     drainTimeoutMs: env.MAESTRO_DRAIN_TIMEOUT_MS,
+    ...(env.MAESTRO_WORKER_TENANTS ? { tenants: env.MAESTRO_WORKER_TENANTS } : {}),
   },
 });
 await running.ready;

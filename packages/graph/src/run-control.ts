@@ -41,10 +41,10 @@ export async function cancelRun(
       `MATCH (r:Run {id: $runId, tenantId: $tenantId})
        OPTIONAL MATCH (r)-[:HAS_TASK]->(t:Task) WHERE NOT t.status IN $terminal
        WITH r, collect(t) AS open
-       FOREACH (t IN open | SET t.status = 'CANCELLED', t.finishedAt = datetime($at))
+       FOREACH (t IN open | SET t.status = 'CANCELLED', t.finishedAt = datetime($at), t.claim = null, t.leaseUntil = null)
        WITH r, [t IN open | {type: 'task.status', subjectId: t.id, from: null, to: 'CANCELLED', message: null}] +
                [{type: 'run.status', subjectId: r.id, from: r.status, to: 'CANCELLED', message: $reason}] AS evs
-       SET r.status = 'CANCELLED', r.finishedAt = datetime($at)
+       SET r.status = 'CANCELLED', r.finishedAt = datetime($at), r.statusMessage = coalesce($reason, 'cancelled')
        WITH r, evs
        UNWIND evs AS ev
        CALL (r, ev) { ${APPEND_EVENT} }`,
@@ -95,11 +95,12 @@ export async function rerunTask(
     await tx.run(
       `MATCH (r:Run {id: $runId, tenantId: $tenantId})-[:HAS_TASK]->(t:Task {id: $taskId})
        OPTIONAL MATCH (d:Task)-[:DEPENDS_ON*1..]->(t) WHERE $downstream
-       WITH r, [t] + collect(DISTINCT d) AS reset
+       WITH r, t, collect(DISTINCT d) AS downstream
+       WITH r, [t] + downstream AS reset
        FOREACH (x IN reset | SET x.status = 'PENDING', x.attempt = coalesce(x.attempt, 1) + 1,
                              x.startedAt = null, x.finishedAt = null, x.error = null, x.output = null)
        WITH r, reset, r.status AS before
-       SET r.status = 'RUNNING', r.finishedAt = null
+       SET r.status = 'RUNNING', r.finishedAt = null, r.statusMessage = null
        WITH r, [x IN reset | {type: 'task.status', subjectId: x.id, from: null, to: 'PENDING', message: 'rerun'}] +
                CASE WHEN before = 'RUNNING' THEN []
                     ELSE [{type: 'run.status', subjectId: r.id, from: before, to: 'RUNNING', message: 'rerun'}] END AS evs

@@ -25,6 +25,8 @@ export interface RunRecord {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Why the run ended as it did (failed step, timeout); null while running or on success. */
+  statusMessage: string | null;
   estimatedCostUSD: number | null;
   costUSD: number;
 }
@@ -65,7 +67,7 @@ export interface NewRun {
 
 export const RUN_FIELDS = `{
   .id, .tenantId, .environment, .region, .workflowId, .workflowName, .workflowVersionId, .version, .status,
-  .params, .initiatedBy, .initiatorRoles, .idempotencyKey, .estimatedCostUSD, .costUSD,
+  .params, .initiatedBy, .initiatorRoles, .idempotencyKey, .estimatedCostUSD, .costUSD, .statusMessage,
   createdAt: toString(r.createdAt), startedAt: toString(r.startedAt), finishedAt: toString(r.finishedAt)
 }`;
 
@@ -75,6 +77,7 @@ export function toRun(row: Record<string, unknown>): RunRecord {
     params: JSON.parse((row.params as string | null) ?? '{}'),
     initiatorRoles: (row.initiatorRoles as string[] | null) ?? [],
     costUSD: (row.costUSD as number | null) ?? 0,
+    statusMessage: (row.statusMessage as string | null) ?? null,
   };
 }
 

@@ -19,6 +19,10 @@ export interface TaskRecord {
   finishedAt: string | null;
   output: unknown;
   error: string | null;
+  /** StepError code of the last failure (TIMEOUT, HTTP_5XX, VALIDATION, ...). */
+  errorCode: string | null;
+  /** FAILED after exhausting its retries on retryable errors; replay with rerunTask. */
+  deadLetter: boolean;
   costUSD: number;
 }
 
@@ -34,7 +38,7 @@ export async function getTasksForRuns(
       `UNWIND $runIds AS runId
        MATCH (t:Task {runId: runId, tenantId: $tenantId, environment: $environment, region: $region})
        RETURN t { .id, .runId, .stepId, .uses, .status, .attempt, .needs, .idempotencyKey, .itemIndex,
-                  .output, .error, .costUSD, startedAt: toString(t.startedAt),
+                  .output, .error, .errorCode, .deadLetter, .costUSD, startedAt: toString(t.startedAt),
                   finishedAt: toString(t.finishedAt) } AS task
        ORDER BY t.position, t.itemIndex`,
       { ...scope, runIds: [...runIds] },
@@ -45,6 +49,8 @@ export async function getTasksForRuns(
         ...(row as unknown as TaskRecord),
         output: row.output === null || row.output === undefined ? null : JSON.parse(row.output as string),
         needs: (row.needs as string[] | null) ?? [],
+        errorCode: (row.errorCode as string | null) ?? null,
+        deadLetter: row.deadLetter === true,
         costUSD: (row.costUSD as number | null) ?? 0,
       };
       byRun.get(task.runId)?.push(task);

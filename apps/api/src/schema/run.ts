@@ -47,6 +47,17 @@ TaskRef.implement({
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (task) => task.finishedAt }),
     output: t.field({ type: 'JSON', nullable: true, resolve: (task) => task.output }),
     error: t.exposeString('error', { nullable: true }),
+    errorCode: t.exposeString('errorCode', {
+      nullable: true,
+      description: 'Code of the last failure: TIMEOUT, HTTP_5XX, EXIT_NONZERO, VALIDATION, ...',
+    }),
+    itemIndex: t.exposeInt('itemIndex', {
+      nullable: true,
+      description: 'Index of the item in a foreach step.',
+    }),
+    deadLetter: t.exposeBoolean('deadLetter', {
+      description: 'Failed after exhausting its retries on retryable errors; replay it with rerunTask.',
+    }),
     costUSD: t.exposeFloat('costUSD'),
   }),
 });
@@ -128,6 +139,10 @@ RunRef.implement({
     createdAt: t.field({ type: 'DateTime', resolve: (run) => run.createdAt }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (run) => run.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (run) => run.finishedAt }),
+    statusMessage: t.exposeString('statusMessage', {
+      nullable: true,
+      description: 'Why the run ended as it did (failed step, timeout, cancel reason).',
+    }),
     estimatedCostUSD: t.exposeFloat('estimatedCostUSD', { nullable: true }),
     costUSD: t.exposeFloat('costUSD'),
     tasks: t.field({ type: [TaskRef], resolve: (run, _args, ctx) => ctx.loaders.tasksOfRun.load(run.id) }),

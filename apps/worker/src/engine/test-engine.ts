@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   AppError,
+  BUILTIN_STEP_TYPES,
   initialTasks,
   type Manifest,
   newId,
@@ -32,18 +33,22 @@ export interface TestEngine {
   graph: ReturnType<typeof createGraph>;
   workers: RunningWorkers;
   queuePrefix: string;
+  /** A producer on the engine's queues. */
+  producer: ReturnType<typeof createProducer>;
+  /** Another tenant this engine's reconciler also covers (fairness tests). */
+  otherScope: Scope;
   /** Publishes the manifest (YAML/JSON) once per name+version and starts a run of it. */
   start(
     source: string,
     params?: Record<string, unknown>,
-    options?: { initiatedBy?: string },
+    options?: { initiatedBy?: string; scope?: Scope },
   ): Promise<string>;
   waitForRun(
     runId: string,
-    options?: { timeoutMs?: number; until?: (run: RunRecord) => boolean },
+    options?: { timeoutMs?: number; until?: (run: RunRecord) => boolean; scope?: Scope },
   ): Promise<RunRecord>;
-  tasks(runId: string): Promise<TaskRecord[]>;
-  timeline(runId: string): Promise<TimelineEventRecord[]>;
+  tasks(runId: string, scope?: Scope): Promise<TaskRecord[]>;
+  timeline(runId: string, scope?: Scope): Promise<TimelineEventRecord[]>;
   /** Starts another worker process-alike on the same queues (e.g. after stopping the first). */
   restart(overrides?: Partial<EngineResources>): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +69,7 @@ export async function startTestEngine(
     deadlineMs: 2000,
   });
   const scope: Scope = { tenantId: uniqueTenantId(), environment: 'dev', region: 'EU', ...overrides.scope };
+  const otherScope: Scope = { ...scope, tenantId: uniqueTenantId() };
   const queuePrefix = uniqueName('mtest');
   const producer = createProducer({ url: env.REDIS_URL, prefix: queuePrefix });
   const { workerId = uniqueName('w'), scope: _scope, ...engineOverrides } = overrides;
@@ -77,7 +83,7 @@ export async function startTestEngine(
       engine: {
         graph,
         policy,
-        tenants: [scope.tenantId],
+        tenants: [scope.tenantId, otherScope.tenantId],
         reconcileEveryMs: 1_000,
         reconcileGraceMs: 1_000,
         ...engineOverrides,
@@ -88,10 +94,11 @@ export async function startTestEngine(
     return running;
   };
   let workers = await launch();
+  const defaultScope = scope;
   const versions = new Map<string, string>();
 
-  async function versionOf(manifest: Manifest, digest: string): Promise<string> {
-    const key = `${manifest.name}@${manifest.version}`;
+  async function versionOf(scope: Scope, manifest: Manifest, digest: string): Promise<string> {
+    const key = `${scope.tenantId}/${manifest.name}@${manifest.version}`;
     const known = versions.get(key);
     if (known) return known;
     const saved = await saveWorkflowVersion(graph, scope, {
@@ -109,17 +116,22 @@ export async function startTestEngine(
 
   return {
     scope,
+    otherScope,
     graph,
+    producer,
     get workers() {
       return workers;
     },
     queuePrefix,
     async start(source, params = {}, options = {}) {
-      const parsed = parseManifest(source);
+      const scope = options.scope ?? defaultScope;
+      const parsed = parseManifest(source, {
+        knownStepTypes: [...BUILTIN_STEP_TYPES, ...(overrides.extraSteps ?? []).map((s) => s.uses)],
+      });
       if (!parsed.ok) throw new AppError('VALIDATION', parsed.errors.map((e) => e.message).join('; '));
       const checked = validateParams(parsed.manifest, params);
       if (!checked.ok) throw new AppError('VALIDATION', checked.errors.map((e) => e.message).join('; '));
-      const versionId = await versionOf(parsed.manifest, parsed.digest);
+      const versionId = await versionOf(scope, parsed.manifest, parsed.digest);
       const runId = newId('Run');
       await createRun(graph, scope, {
         id: runId,
@@ -137,6 +149,7 @@ export async function startTestEngine(
       return runId;
     },
     async waitForRun(runId, options = {}) {
+      const scope = options.scope ?? defaultScope;
       const until = options.until ?? ((r: RunRecord) => TERMINAL.includes(r.status));
       const deadline = Date.now() + (options.timeoutMs ?? 20_000);
       for (;;) {
@@ -150,10 +163,10 @@ export async function startTestEngine(
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async tasks(runId) {
+    async tasks(runId, scope = defaultScope) {
       return (await getTasksForRuns(graph, scope, [runId])).get(runId) ?? [];
     },
-    async timeline(runId) {
+    async timeline(runId, scope = defaultScope) {
       return (await listTimeline(graph, scope, runId, 5000, null)).events;
     },
     async restart(extra) {
