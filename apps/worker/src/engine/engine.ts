@@ -160,10 +160,23 @@ export async function handleTaskExecute(
   }
 }
 
-function stepTimeoutMs(deps: EngineDeps, task: ClaimedTask): number {
+/** Aborts a step because its run's deadline passed: the run fails as timed out, not the step. */
+class RunDeadlineAbort extends Error {
+  constructor() {
+    super('run deadline passed');
+    this.name = 'RunDeadlineAbort';
+  }
+}
+
+/** The step's own timeout, or the time left before the run's deadline when that comes first. */
+function stepTimeout(deps: EngineDeps, task: ClaimedTask): { ms: number; runDeadline: boolean } {
   const own = task.step.timeout ? parseDuration(task.step.timeout) : deps.options.defaultStepTimeoutMs;
-  const runLeft = task.runDeadlineAt ? Date.parse(task.runDeadlineAt) - Date.now() : Number.POSITIVE_INFINITY;
-  return Math.max(1, Math.min(own, runLeft));
+  const runLeft = task.runDeadlineAt
+    ? Date.parse(task.runDeadlineAt) - Date.now() + 5
+    : Number.POSITIVE_INFINITY;
+  return runLeft < own
+    ? { ms: Math.max(1, runLeft), runDeadline: true }
+    : { ms: Math.max(1, own), runDeadline: false };
 }
 
 async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): Promise<unknown> {
@@ -171,9 +184,15 @@ async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): 
   const { ref } = task;
   const controller = new AbortController();
   const unregister = deps.running.register(ref.runId, controller);
-  const timeoutMs = stepTimeoutMs(deps, task);
+  const timeout = stepTimeout(deps, task);
+  const timeoutMs = timeout.ms;
   const timer = setTimeout(
-    () => controller.abort(new DOMException(`step timed out after ${timeoutMs} ms`, 'TimeoutError')),
+    () =>
+      controller.abort(
+        timeout.runDeadline
+          ? new RunDeadlineAbort()
+          : new DOMException(`step timed out after ${timeoutMs} ms`, 'TimeoutError'),
+      ),
     timeoutMs,
   );
   const heartbeat = setInterval(
@@ -207,6 +226,11 @@ async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): 
       if (controller.signal.reason instanceof DrainAbort) {
         await releaseClaim(graph, task, clock());
         return { released: true };
+      }
+      if (controller.signal.reason instanceof RunDeadlineAbort) {
+        const expired = await expireRun(graph, ref, ref.runId, clock());
+        if (expired) await signalCancel(deps, ref.runId);
+        return { expired };
       }
       const stepError = isStepError(error) ? error : classifyError(error);
       const outcome = await failTask(

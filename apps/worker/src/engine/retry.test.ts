@@ -172,7 +172,7 @@ steps:
       ),
     );
     const queue = engine.producer.queue('maestro-tasks');
-    for (let i = 0; i < 200 && (await queue.getJobCounts('wait', 'active', 'delayed')).wait > 0; i++) {
+    for (let i = 0; i < 200 && ((await queue.getJobCounts('wait')).wait ?? 0) > 0; i++) {
       await new Promise((r) => setTimeout(r, 25));
     }
     await new Promise((r) => setTimeout(r, 300));
