@@ -51,6 +51,7 @@ import picocli.CommandLine;
  *   <li>{@code NEO4J_BOLT_LISTEN} (default {@code 127.0.0.1:7687}) - loopback host:port</li>
  *   <li>{@code NEO4J_HTTP_LISTEN} (default {@code 127.0.0.1:7474}; {@code off} disables HTTP)</li>
  *   <li>{@code NEO4J_DEBUG_LOG_LEVEL} (default {@code WARN}) - level of Neo4j's debug log on stderr</li>
+ *   <li>{@code NEO4J_PAGECACHE} (default {@code 256m}) - page cache size ({@code 512m}, {@code 3g} …)</li>
  * </ul>
  *
  * <p>Exit codes: 0 clean shutdown (also after SIGTERM/SIGINT), 1 start-up failure,
@@ -158,9 +159,10 @@ public final class Launcher {
                 .setConfig(GraphDatabaseSettings.udc_enabled, false) // no usage-data phone-home
                 // User-log lines already go to stdout; don't repeat them in the stderr debug log.
                 .setConfig(GraphDatabaseInternalSettings.duplication_user_messages, false)
-                // Memory: small page cache; heap is set on the java command line (-Xmx512m). Transaction
-                // memory stays at Neo4j's default cap (70% of heap), so big transactions fail, not the JVM.
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+                // Memory: page cache from NEO4J_PAGECACHE (default 256m); heap is set on the java command
+                // line (-Xmx). Transaction memory stays at Neo4j's default cap (70% of heap), so big
+                // transactions fail, not the JVM.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, pageCache())
                 // Runaway queries and lock waits are cut off instead of hanging the app.
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(2))
                 .setConfig(GraphDatabaseSettings.lock_acquisition_timeout, Duration.ofSeconds(30))
@@ -350,6 +352,21 @@ public final class Launcher {
     private static boolean isOff(String value) {
         String v = value.trim().toLowerCase();
         return v.isEmpty() || v.equals("off") || v.equals("false") || v.equals("disabled") || v.equals("none");
+    }
+
+    /** NEO4J_PAGECACHE as bytes (Neo4j's size syntax: 256m, 3g …); a bad value is a config error. */
+    private static long pageCache() {
+        String raw = envOr("NEO4J_PAGECACHE", "256m").trim();
+        try {
+            long bytes = ByteUnit.parse(raw);
+            if (bytes < ByteUnit.mebiBytes(8)) {
+                throw new IllegalArgumentException("too small");
+            }
+            return bytes;
+        } catch (RuntimeException e) {
+            die(EXIT_CONFIG, "NEO4J_PAGECACHE must be a size of at least 8m (e.g. 512m, 3g), got '" + raw + "'");
+            return 0;
+        }
     }
 
     private static String envOr(String name, String fallback) {
