@@ -11,6 +11,7 @@ const workspaces = [
   'packages/queue',
   'packages/steps',
   'packages/testing',
+  'packages/control',
   'apps/api',
   'apps/worker',
   'apps/cli',

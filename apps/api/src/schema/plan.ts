@@ -1,10 +1,11 @@
+import { checkedParams, decideStart, resolveVersion } from '@maestro/control';
 import { estimateRun, type Manifest, type TaskEstimate } from '@maestro/domain';
 import { listWorkflows, type PolicyDecisionRecord } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import { policyInput } from '../gate.ts';
 import { PolicyDecisionRef } from './policy.ts';
 import { WorkflowRef } from './refs.ts';
-import { checkedParams, decideStart, resolveVersion, StartRunInput } from './workflow-mutations.ts';
+import { StartRunInput } from './workflow-mutations.ts';
 
 const TaskEstimateRef = builder.objectRef<TaskEstimate>('TaskEstimate').implement({
   fields: (t) => ({

@@ -1,19 +1,15 @@
 import {
-  AppError,
-  AppErrors,
-  estimateRun,
-  initialTasks,
-  type Manifest,
-  type ManifestProblem,
-  newId,
-  parseManifest,
-  validateParams,
-} from '@maestro/domain';
+  checkedParams,
+  createStartedRun,
+  decideStart,
+  type GateDecision,
+  manifestErrors,
+  resolveVersion,
+} from '@maestro/control';
+import { AppError, estimateRun, type Manifest, parseManifest } from '@maestro/domain';
 import {
   type ApprovalRecord,
-  createRun,
   linkDecision,
-  listVersionsOf,
   type PolicyDecisionRecord,
   type RunRecord,
   saveWorkflowVersion,
@@ -22,18 +18,11 @@ import {
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { wakeRun } from '../engine-signals.ts';
-import { decide, type GateDecision } from '../gate.ts';
+import { decide } from '../gate.ts';
 import { UserErrorRef, type UserErrorShape, userErrorsOf } from './common.ts';
 import { PolicyDecisionRef } from './policy.ts';
 import { ApprovalRef, RunRef, WorkflowVersionRef } from './refs.ts';
 import { gated } from './run.ts';
-import { latestVersion } from './workflow.ts';
-
-function manifestErrors(problems: ManifestProblem[], prefix: string[] = []): AppErrors {
-  return new AppErrors(
-    problems.map((p) => new AppError('VALIDATION', p.message, { field: [...prefix, ...p.field] })),
-  );
-}
 
 const PublishWorkflowInput = builder.inputType('PublishWorkflowInput', {
   fields: (t) => ({
@@ -117,57 +106,11 @@ export const StartRunInput = builder.inputType('StartRunInput', {
   }),
 });
 
-/** How long a policy-required approval stays open before it expires (the run is then REJECTED). */
-const APPROVAL_TTL_MS = 24 * 3600_000;
-
 export interface StartRunShape {
   run: RunRecord | null;
   decision: PolicyDecisionRecord | null;
   approval: ApprovalRecord | null;
   userErrors: UserErrorShape[];
-}
-
-/** Resolves the workflow version a start (or a plan) is about; user errors name the input field. */
-export async function resolveVersion(
-  ctx: Context,
-  workflow: string,
-  version: string | null | undefined,
-): Promise<WorkflowVersionRecord> {
-  const versions = await listVersionsOf(ctx.resources.graph, ctx.scope, workflow);
-  if (versions.length === 0)
-    throw new AppError('NOT_FOUND', `workflow ${workflow} not found`, { field: ['input', 'workflow'] });
-  const chosen = version ? versions.find((v) => v.version === version) : latestVersion(versions);
-  if (!chosen)
-    throw new AppError('NOT_FOUND', `version ${version} of ${workflow} not found`, {
-      field: ['input', 'version'],
-    });
-  return chosen;
-}
-
-/** Params validated against the manifest with defaults applied; problems name `input.params.<name>`. */
-export function checkedParams(manifest: Manifest, params: unknown): Record<string, unknown> {
-  const result = validateParams(manifest, params ?? {});
-  if (!result.ok) throw manifestErrors(result.errors, ['input']);
-  return result.values;
-}
-
-/** The `start_workflow` decision for a start or a plan of one (the same input either way). */
-export function decideStart(
-  ctx: Context,
-  manifest: Manifest,
-  params: Record<string, unknown>,
-  estimatedCostUSD: number,
-  plan: boolean,
-): Promise<GateDecision> {
-  return decide(ctx, {
-    action: 'start_workflow',
-    subjectId: null,
-    subjectKind: 'run',
-    workflow: { name: manifest.name, version: manifest.version, risk: manifest.risk ?? null },
-    estimatedCostUSD,
-    params,
-    extra: { plan },
-  });
 }
 
 async function startRun(
@@ -198,33 +141,9 @@ async function startRun(
   const result = await gated<{ run: RunRecord | null; approval: ApprovalRecord | null }, GateDecision>(
     () => decideStart(ctx, manifest, params, estimate.totalUSD, false),
     async (decision) => {
-      const runId = newId('Run');
-      const tasks = initialTasks(manifest, version.digest, params, () => newId('Task'));
-      const needsApproval = decision.requiresApproval;
-      const { run, created } = await createRun(ctx.resources.graph, ctx.scope, {
-        id: runId,
-        workflowVersionId: version.id,
-        status: needsApproval ? 'AWAITING_APPROVAL' : 'PENDING',
-        approval: needsApproval
-          ? {
-              id: newId('Approval'),
-              requiredApprovals: decision.approval.count,
-              eligibleRoles: decision.approval.roles,
-              expiresAt: new Date(ctx.resources.clock().getTime() + APPROVAL_TTL_MS),
-            }
-          : null,
-        params,
-        initiatedBy: ctx.actor.subject,
-        initiatorRoles: ctx.actor.roles,
-        idempotencyKey: input.idempotencyKey ?? null,
-        estimatedCostUSD: estimate.totalUSD,
-        createdAt: ctx.resources.clock(),
-        tasks,
-      });
-      if (created) {
-        await linkDecision(ctx.resources.graph, ctx.scope, decision.id, run.id);
-        if (run.status === 'PENDING') await wakeRun(ctx, run.id);
-      }
+      const start = { version, manifest, params, idempotencyKey: input.idempotencyKey ?? null };
+      const { run, created } = await createStartedRun(ctx, start, decision);
+      if (created && run.status === 'PENDING') await wakeRun(ctx, run.id);
       const approvals = await ctx.loaders.approvalsOfRun.load(run.id);
       return { run, approval: approvals.find((a) => a.status === 'PENDING') ?? approvals.at(-1) ?? null };
     },

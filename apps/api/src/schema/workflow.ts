@@ -1,10 +1,5 @@
-import {
-  listVersionsOf,
-  listWorkflows,
-  type WorkflowRecord,
-  type WorkflowVersionRecord,
-} from '@maestro/graph';
-import semver from 'semver';
+import { latestVersion } from '@maestro/control';
+import { listVersionsOf, listWorkflows, type WorkflowRecord } from '@maestro/graph';
 import { builder } from '../builder.ts';
 import { ActorRef, PageInfoRef } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -27,14 +22,6 @@ WorkflowVersionRef.implement({
     }),
   }),
 });
-
-/** The highest semver wins, whatever order versions were published in. */
-export function latestVersion(versions: WorkflowVersionRecord[]): WorkflowVersionRecord | null {
-  return versions.reduce<WorkflowVersionRecord | null>(
-    (best, v) => (best === null || semver.gt(v.version, best.version) ? v : best),
-    null,
-  );
-}
 
 WorkflowRef.implement({
   interfaces: [NodeRef],
