@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPrismaClient } from '@maestro/db';
 import { createGraph } from '@maestro/graph';
 import { createPolicyEngine } from '@maestro/policy';
 import { pino } from 'pino';
@@ -16,6 +17,7 @@ try {
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'worker', workerId: env.MAESTRO_WORKER_ID } });
 const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
+const db = createPrismaClient({ databaseUrl: env.DATABASE_URL });
 const policy = await createPolicyEngine({
   bundlePath: join(repoRoot, `policy-bundles/build/${env.MAESTRO_POLICY_PROFILE}.tar.gz`),
   profile: env.MAESTRO_POLICY_PROFILE,
@@ -33,6 +35,7 @@ const running = startWorkers({
   engine: {
     graph,
     policy,
+    db,
     steps: env.MAESTRO_LLM_BASE_URL
       ? {
           llm: {
@@ -60,7 +63,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     logger.info({ signal }, 'draining');
     running
       .close()
-      .then(() => Promise.all([policy.close(), graph.close()]))
+      .then(() => Promise.all([policy.close(), graph.close(), db.$disconnect()]))
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -1,3 +1,4 @@
+import type { PrismaClient } from '@maestro/db';
 import type { Graph } from '@maestro/graph';
 import type { PolicyEngine } from '@maestro/policy';
 import {
@@ -22,12 +23,15 @@ import {
   takeOverOwnClaims,
 } from './engine/engine.ts';
 import { tenantSlots } from './engine/fairness.ts';
+import { handleScheduleFire, syncSchedules } from './engine/scheduler.ts';
 import { systemPing } from './handlers/system-ping.ts';
 import { createPolicyStepGuard } from './step-guard.ts';
 
 export interface EngineResources {
   graph: Graph;
   policy: PolicyEngine;
+  /** Tenants and members (Postgres): the scheduler runs only with it. */
+  db?: PrismaClient;
   /** Configuration of the built-in step types (LLM endpoint, exec PATH, HTTP limits). */
   steps?: BuiltinStepOptions;
   /** Extra step types (tests, plugins); a type with a built-in's name replaces it. */
@@ -176,6 +180,21 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
       },
     ),
   );
+  const db = engine.db;
+  if (db) {
+    const schedulerDeps = { ...deps, db, policy: engine.policy };
+    watch(
+      new Worker(
+        jobs.scheduleFire.queue,
+        async (job: Job<Envelope>) => handleScheduleFire(schedulerDeps, parsed('scheduleFire', job), job),
+        {
+          connection: createRedis({ url: resources.redisUrl }),
+          ...prefix,
+          concurrency: resources.concurrency,
+        },
+      ),
+    );
+  }
   let timer: NodeJS.Timeout | undefined;
   let reconciling = false;
   const sweep = async (graceMs?: number) => {
@@ -183,6 +202,7 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
     reconciling = true;
     try {
       await reconcile(deps, graceMs);
+      if (db) await syncSchedules(deps);
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'reconcile failed; will retry');
     } finally {

@@ -60,7 +60,15 @@ export { cancelRun, rerunTask } from './run-control.ts';
 export type { NewRun, NewTask, RunFilter, RunRecord, RunStatus } from './runs.ts';
 export { countActiveRuns, countRuns, createRun, getRun, getRuns, listRuns, RUN_STATUSES } from './runs.ts';
 export type { NewSchedule, SchedulePatch, ScheduleRecord } from './schedules.ts';
-export { createSchedule, getSchedule, getSchedules, listSchedules, updateSchedule } from './schedules.ts';
+export {
+  createSchedule,
+  getSchedule,
+  getSchedules,
+  listEnabledSchedules,
+  listSchedules,
+  markScheduleFired,
+  updateSchedule,
+} from './schedules.ts';
 export type { TaskRecord, TaskStatus, TimelineEventRecord } from './tasks.ts';
 export { getTasksForRuns, listTimeline, TASK_STATUSES, taskExists } from './tasks.ts';
 export type {

@@ -1,4 +1,5 @@
 import { AppError, type Scope } from '@maestro/domain';
+import neo4j from 'neo4j-driver';
 import type { Graph } from './graph.ts';
 
 /** A schedule as stored (datetimes as ISO strings, params parsed). */
@@ -171,7 +172,9 @@ export async function listSchedules(graph: Graph, scope: Scope): Promise<Schedul
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (s:Schedule {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE s.deletedAt IS NULL
+       // workflowName is required: this lets the scope seek schedule_scope_workflow_name instead of
+       // scanning every tenant's schedules
+       WHERE s.workflowName IS NOT NULL AND s.deletedAt IS NULL
        ${WITH_WORKFLOW}
        RETURN ${SCHEDULE_FIELDS} AS schedule
        ORDER BY s.createdAt, s.id`,
@@ -179,4 +182,44 @@ export async function listSchedules(graph: Graph, scope: Scope): Promise<Schedul
     );
     return result.records.map((r) => toSchedule(r.get('schedule') as Record<string, unknown>));
   });
+}
+
+/**
+ * Every enabled, live schedule across tenants (or of the given tenants), for the worker's
+ * scheduler to mirror into BullMQ job schedulers.
+ */
+export async function listEnabledSchedules(
+  graph: Graph,
+  options: { tenants?: string[] | null; limit?: number } = {},
+): Promise<ScheduleRecord[]> {
+  return graph.read(async (tx) => {
+    const result = await tx.run(
+      `MATCH (s:Schedule) WHERE s.enabled = true AND s.deletedAt IS NULL
+         AND ($tenants IS NULL OR s.tenantId IN $tenants)
+       MATCH (s)-[:SCHEDULES]->(w:Workflow {tenantId: s.tenantId, environment: s.environment, region: s.region})
+       RETURN ${SCHEDULE_FIELDS} AS schedule
+       ORDER BY s.id
+       LIMIT $limit`,
+      { tenants: options.tenants ?? null, limit: neo4j.int(options.limit ?? 10_000) },
+    );
+    return result.records.map((r) => toSchedule(r.get('schedule') as Record<string, unknown>));
+  });
+}
+
+/** Records that a schedule fired: lastRunAt and the next time it fires. */
+export async function markScheduleFired(
+  graph: Graph,
+  scope: Scope,
+  id: string,
+  firedAt: Date,
+  nextRunAt: Date | null,
+): Promise<void> {
+  await graph.write((tx) =>
+    tx.run(
+      `MATCH (s:Schedule {id: $id, tenantId: $tenantId, environment: $environment, region: $region})
+       SET s.lastRunAt = datetime($firedAt),
+           s.nextRunAt = CASE WHEN s.enabled AND $next IS NOT NULL THEN datetime($next) END`,
+      { ...scope, id, firedAt: firedAt.toISOString(), next: nextRunAt?.toISOString() ?? null },
+    ),
+  );
 }

@@ -70,6 +70,19 @@ export const jobs = {
     backoffMs: 250,
     timeoutMs: 24 * 3600_000,
   }),
+  /**
+   * A Schedule firing (BullMQ job scheduler mirrored from the graph): starts a run of the
+   * scheduled workflow on behalf of the schedule's creator, policy-gated like any start.
+   */
+  scheduleFire: defineJob({
+    id: 'schedule.fire',
+    version: 1,
+    queue: 'maestro-schedules',
+    payload: z.object({ ...scoped, scheduleId: id }),
+    attempts: 12,
+    backoffMs: 250,
+    timeoutMs: 60_000,
+  }),
 } as const;
 
 /** The job id of one attempt of a task (BullMQ ids may not contain ':'). */

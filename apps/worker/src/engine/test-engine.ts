@@ -20,7 +20,7 @@ import {
   type TaskRecord,
   type TimelineEventRecord,
 } from '@maestro/graph';
-import { createPolicyEngine } from '@maestro/policy';
+import { createPolicyEngine, type PolicyEngine } from '@maestro/policy';
 import { createProducer } from '@maestro/queue';
 import { loadServiceEnv, REPO_ROOT, uniqueName, uniqueTenantId } from '@maestro/testing';
 import { pino } from 'pino';
@@ -31,6 +31,7 @@ const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED'];
 export interface TestEngine {
   scope: Scope;
   graph: ReturnType<typeof createGraph>;
+  policy: PolicyEngine;
   workers: RunningWorkers;
   queuePrefix: string;
   /** A producer on the engine's queues. */
@@ -118,6 +119,7 @@ export async function startTestEngine(
     scope,
     otherScope,
     graph,
+    policy,
     producer,
     get workers() {
       return workers;
