@@ -1,5 +1,5 @@
 import { digestOf } from '../digest.ts';
-import { isAppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { findExpressions, parseExpression } from '../manifest/expressions.ts';
 import { planTasks } from '../manifest/graph.ts';
 import { FOREACH_MAX, type Manifest, type ManifestStep } from '../manifest/types.ts';
@@ -151,6 +151,30 @@ export function planAdvance(input: AdvanceInput): AdvancePlan {
           task.status = 'SKIPPED';
           continue;
         }
+        /** One foreach item's input and key. */
+        const itemOf = (item: unknown, itemIndex: number) => {
+          const resolvedInput = evaluation({ ...input.context, item, index: itemIndex }).resolve(
+            step.with ?? {},
+            [...field, 'with'],
+          );
+          return {
+            itemIndex,
+            input: resolvedInput,
+            idempotencyKey: taskIdempotencyKey(input.digest, step.id, itemIndex, resolvedInput),
+          };
+        };
+        if (step.foreach !== undefined && task.itemIndex !== null) {
+          // One item of a fanned-out step again (a rerun): resolve just that item.
+          const items = baseEval.items(step.foreach, [...field, 'foreach'], FOREACH_MAX);
+          if (task.itemIndex >= items.length) {
+            throw new AppError('VALIDATION', `foreach no longer yields item ${task.itemIndex}`, {
+              field: [...field, 'foreach'],
+            });
+          }
+          changes.push({ kind: 'queue', taskId: task.id, ...itemOf(items[task.itemIndex], task.itemIndex) });
+          task.status = 'QUEUED';
+          continue;
+        }
         if (step.foreach !== undefined) {
           const items = baseEval.items(step.foreach, [...field, 'foreach'], FOREACH_MAX);
           if (items.length === 0) {
@@ -158,18 +182,10 @@ export function planAdvance(input: AdvanceInput): AdvancePlan {
             task.status = 'SKIPPED';
             continue;
           }
-          const resolved = items.map((item, itemIndex) => {
-            const resolvedInput = evaluation({ ...input.context, item, index: itemIndex }).resolve(
-              step.with ?? {},
-              [...field, 'with'],
-            );
-            return {
-              id: itemIndex === 0 ? task.id : input.newTaskId(),
-              itemIndex,
-              input: resolvedInput,
-              idempotencyKey: taskIdempotencyKey(input.digest, step.id, itemIndex, resolvedInput),
-            };
-          });
+          const resolved = items.map((item, itemIndex) => ({
+            id: itemIndex === 0 ? task.id : input.newTaskId(),
+            ...itemOf(item, itemIndex),
+          }));
           const [first, ...rest] = resolved;
           if (rest.length > 0) changes.push({ kind: 'expand', taskId: task.id, items: rest });
           if (first) changes.push({ kind: 'queue', taskId: task.id, ...withoutId(first) });
