@@ -1,7 +1,6 @@
 import {
   AppError,
   digestOf,
-  type EngineTask,
   type EngineTaskStatus,
   type Manifest,
   type ManifestStep,
@@ -92,40 +91,100 @@ interface LockedRun {
   deadlineAt: string | null;
   initiatedBy: string;
   initiatorRoles: string[];
+  costUSD: number;
 }
+
+interface TaskRow {
+  id: string;
+  stepId: string;
+  status: EngineTaskStatus;
+  itemIndex: number | null;
+  position: number;
+  attempt: number;
+  tries: number;
+  /** JSON text, loaded only for steps whose outputs expressions read. */
+  output: string | null;
+  claim: string | null;
+}
+
+/** Which version each run was started from, so repeat visits know the manifest up front. */
+const runVersions = new Map<string, string>();
+const MAX_CACHED_RUNS = 50_000;
+
+function rememberRunVersion(runId: string, versionId: string): void {
+  if (runVersions.size >= MAX_CACHED_RUNS) runVersions.clear();
+  runVersions.set(runId, versionId);
+}
+
+function knownRefs(scope: Scope, runId: string): string[] | null {
+  const versionId = runVersions.get(runId);
+  const version = versionId ? versions.get(`${scope.tenantId}/${versionId}`) : undefined;
+  return version ? [...version.refs] : null;
+}
+
+function toLockedRun(row: Record<string, unknown>): LockedRun {
+  return {
+    ...(row as unknown as LockedRun),
+    params: JSON.parse((row.params as string | null) ?? '{}'),
+    initiatorRoles: (row.initiatorRoles as string[] | null) ?? [],
+    costUSD: Number(row.costUSD ?? 0),
+  };
+}
+
+const RUN_VIEW = `r { .id, .status, .params, .initiatedBy, .initiatorRoles, .costUSD,
+  versionId: r.workflowVersionId, deadlineAt: toString(r.deadlineAt) }`;
 
 /** Takes the run's write lock and reads it; null when the run is not in the scope. */
 async function lockRun(tx: ManagedTransaction, scope: Scope, runId: string): Promise<LockedRun | null> {
   const result = await tx.run(
     `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
      SET r._lock = true REMOVE r._lock
-     RETURN r { .id, .status, .params, .initiatedBy, .initiatorRoles, versionId: r.workflowVersionId,
-                deadlineAt: toString(r.deadlineAt) } AS run`,
+     RETURN ${RUN_VIEW} AS run`,
     { ...scope, runId },
   );
   const row = result.records[0]?.get('run') as Record<string, unknown> | undefined;
-  if (!row) return null;
-  return {
-    ...(row as unknown as LockedRun),
-    params: JSON.parse((row.params as string | null) ?? '{}'),
-    initiatorRoles: (row.initiatorRoles as string[] | null) ?? [],
-  };
+  return row ? toLockedRun(row) : null;
 }
 
-/** Sets task properties (a null value removes one); `at` stamps updatedAt. */
-async function updateTasks(
+/**
+ * One round trip: takes the run's write lock (so everything read after it is current), reads
+ * the run and all its tasks (outputs only of steps expressions read, when the manifest is
+ * known), and checks a claim when given. Null when the run is not in the scope.
+ */
+async function loadLocked(
   tx: ManagedTransaction,
   scope: Scope,
-  updates: { id: string; props: Record<string, unknown> }[],
-  at: Date,
-): Promise<void> {
-  if (updates.length === 0) return;
-  await tx.run(
-    `UNWIND $updates AS u
-     MATCH (t:Task {id: u.id, tenantId: $tenantId, environment: $environment, region: $region})
-     SET t += u.props, t.updatedAt = $at`,
-    { ...scope, updates, at: dt(at) },
+  runId: string,
+): Promise<{ run: LockedRun; tasks: TaskRow[]; refsLoaded: boolean } | null> {
+  const refs = knownRefs(scope, runId);
+  const result = await tx.run(
+    `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+     SET r._lock = true REMOVE r._lock
+     WITH r
+     RETURN ${RUN_VIEW} AS run,
+       [(r)-[:HAS_TASK]->(x:Task) | x { .id, .stepId, .status, .itemIndex, .position, .attempt, .tries, .claim,
+          output: CASE WHEN $refs IS NOT NULL AND x.stepId IN $refs AND x.status = 'SUCCEEDED' THEN x.output END }]
+         AS tasks`,
+    { ...scope, runId, refs },
   );
+  const record = result.records[0];
+  if (!record) return null;
+  const run = toLockedRun(record.get('run') as Record<string, unknown>);
+  rememberRunVersion(run.id, run.versionId);
+  const tasks = (record.get('tasks') as Record<string, unknown>[]).map(
+    (t): TaskRow => ({
+      id: t.id as string,
+      stepId: t.stepId as string,
+      status: t.status as EngineTaskStatus,
+      itemIndex: (t.itemIndex as number | null) ?? null,
+      position: Number(t.position ?? 0),
+      attempt: Number(t.attempt ?? 1),
+      tries: Number(t.tries ?? 1),
+      output: (t.output as string | null) ?? null,
+      claim: (t.claim as string | null) ?? null,
+    }),
+  );
+  return { run, tasks, refsLoaded: refs !== null };
 }
 
 function statusEvent(
@@ -137,46 +196,106 @@ function statusEvent(
   return { type: subjectId.startsWith('run_') ? 'run.status' : 'task.status', subjectId, from, to, message };
 }
 
+interface PlanWrite {
+  updates: { id: string; props: Record<string, unknown> }[];
+  created: { from: string; id: string; itemIndex: unknown }[];
+  /** Properties to set on the run (null removes). */
+  runProps: Record<string, unknown>;
+  receipts: { taskId: string; digest: string; payload: string; actor: string }[];
+  events: NewEvent[];
+}
+
+const emptyWrite = (): PlanWrite => ({ updates: [], created: [], runProps: {}, receipts: [], events: [] });
+
 /**
- * Advances a RUNNING run inside the caller's transaction (run already locked): starts ready
- * tasks, skips, fans out, cancels behind failures, and finishes the run when nothing is left.
+ * Writes a planned change set in one statement (fan-out creation, when any, in one more):
+ * task properties, run properties, receipts and the timeline events in order.
  */
-async function advanceLocked(
+async function writePlan(
   tx: ManagedTransaction,
   scope: Scope,
-  run: LockedRun,
+  runId: string,
+  w: PlanWrite,
   at: Date,
-  actor: string | null,
-): Promise<{ dispatch: Dispatch[]; status: string }> {
-  const version = await versionOf(tx, scope, run.versionId);
-  const found = await tx.run(
-    `MATCH (t:Task {runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-     RETURN t.id AS id, t.stepId AS stepId, t.status AS status, t.itemIndex AS itemIndex,
-            t.position AS position, t.attempt AS attempt,
-            CASE WHEN t.stepId IN $refs AND t.status = 'SUCCEEDED' THEN t.output END AS output`,
-    { ...scope, runId: run.id, refs: [...version.refs] },
+): Promise<void> {
+  const params = { ...scope, runId, at: dt(at) };
+  if (w.created.length > 0) {
+    await tx.run(
+      `UNWIND $created AS c
+       MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       MATCH (t:Task {id: c.from, tenantId: $tenantId, environment: $environment, region: $region})
+       CREATE (r)-[:HAS_TASK]->(n:Task)
+       SET n = t {.*, id: c.id, itemIndex: c.itemIndex, createdAt: $at}
+       WITH t, n
+       CALL (t, n) {
+         MATCH (t)-[:DEPENDS_ON]->(u:Task) CREATE (n)-[:DEPENDS_ON]->(u)
+       }
+       CALL (t, n) {
+         MATCH (d:Task)-[:DEPENDS_ON]->(t) CREATE (d)-[:DEPENDS_ON]->(n)
+       }`,
+      { ...params, created: w.created },
+    );
+  }
+  await tx.run(
+    `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+     CALL (r) {
+       UNWIND $updates AS u
+       MATCH (t:Task {id: u.id, tenantId: $tenantId, environment: $environment, region: $region})
+       SET t += u.props, t.updatedAt = $at
+     }
+     CALL (r) {
+       UNWIND $receipts AS rc
+       MATCH (t:Task {id: rc.taskId, tenantId: $tenantId, environment: $environment, region: $region})
+       CREATE (t)-[:EVIDENCED_BY]->(:Receipt {id: 'rcp_' + randomUUID(), tenantId: $tenantId,
+         environment: $environment, region: $region, kind: 'task.result', subjectId: rc.taskId,
+         digest: rc.digest, payload: rc.payload, actor: rc.actor, createdAt: $at})
+     }
+     SET r += $runProps
+     WITH r, coalesce(r.lastSeq, 0) AS base
+     SET r.lastSeq = base + size($events), r.updatedAt = $at
+     WITH r, base
+     CALL (r, base) {
+       UNWIND range(0, size($events) - 1) AS i
+       WITH r, base, i, $events[i] AS ev
+       CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: 'evt_' + randomUUID(), tenantId: r.tenantId,
+         environment: r.environment, region: r.region, runId: r.id, seq: base + 1 + i, at: $at, createdAt: $at,
+         type: ev.type, subjectId: ev.subjectId, from: ev.from, to: ev.to, message: ev.message, actor: null})
+     }`,
+    { ...params, updates: w.updates, receipts: w.receipts, runProps: w.runProps, events: w.events },
   );
-  const tasks: EngineTask[] = [];
-  const attempts = new Map<string, number>();
+}
+
+/**
+ * Plans what a RUNNING run does next from its loaded tasks (after the caller's own change was
+ * applied to them in memory) and adds that to `w`: starts ready tasks, skips, fans out,
+ * cancels behind failures, and finishes the run when nothing is left.
+ */
+async function planInto(
+  tx: ManagedTransaction,
+  scope: Scope,
+  loaded: { run: LockedRun; tasks: TaskRow[]; refsLoaded: boolean },
+  w: PlanWrite,
+  at: Date,
+): Promise<{ dispatch: Dispatch[]; status: string }> {
+  const { run, tasks } = loaded;
+  const version = await versionOf(tx, scope, run.versionId);
+  if (!loaded.refsLoaded && version.refs.size > 0) {
+    // First visit of this run on this worker: fetch the outputs the expressions read.
+    const res = await tx.run(
+      `MATCH (t:Task {runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE t.stepId IN $refs AND t.status = 'SUCCEEDED'
+       RETURN t.id AS id, t.output AS output`,
+      { ...scope, runId: run.id, refs: [...version.refs] },
+    );
+    const byId = new Map(res.records.map((r) => [r.get('id') as string, r.get('output') as string | null]));
+    for (const t of tasks) if (byId.has(t.id) && t.output === null) t.output = byId.get(t.id) ?? null;
+  }
   const outputs = new Map<string, { itemIndex: number | null; output: unknown }[]>();
-  for (const rec of found.records) {
-    const id = rec.get('id') as string;
-    const stepId = rec.get('stepId') as string;
-    const itemIndex = rec.get('itemIndex') as number | null;
-    tasks.push({
-      id,
-      stepId,
-      status: rec.get('status') as EngineTaskStatus,
-      itemIndex,
-      position: Number(rec.get('position') ?? 0),
-    });
-    attempts.set(id, Number(rec.get('attempt') ?? 1));
-    const output = rec.get('output') as string | null;
-    if (output !== null) {
-      const list = outputs.get(stepId) ?? [];
-      list.push({ itemIndex, output: JSON.parse(output) });
-      outputs.set(stepId, list);
-    }
+  for (const t of tasks) {
+    if (t.output === null || t.status !== 'SUCCEEDED' || !version.refs.has(t.stepId)) continue;
+    const list = outputs.get(t.stepId) ?? [];
+    list.push({ itemIndex: t.itemIndex, output: JSON.parse(t.output) });
+    outputs.set(t.stepId, list);
   }
   const steps: Record<string, { output: unknown }> = {};
   for (const [stepId, list] of outputs) {
@@ -190,7 +309,13 @@ async function advanceLocked(
   const plan = planAdvance({
     manifest: version.manifest,
     digest: version.digest,
-    tasks,
+    tasks: tasks.map(({ id, stepId, status, itemIndex, position }) => ({
+      id,
+      stepId,
+      status,
+      itemIndex,
+      position,
+    })),
     context: {
       params: run.params,
       run: { id: run.id, tenant: scope.tenantId, environment: scope.environment, region: scope.region },
@@ -198,59 +323,25 @@ async function advanceLocked(
     },
     newTaskId: () => `task_${crypto.randomUUID()}`,
   });
-  const { updates, events, dispatch, created } = applyPlan(plan.changes, attempts, at);
-  if (created.length > 0) {
-    await tx.run(
-      `UNWIND $created AS c
-       MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-             -[:HAS_TASK]->(t:Task {id: c.from})
-       CREATE (r)-[:HAS_TASK]->(n:Task)
-       SET n = t {.*, id: c.id, itemIndex: c.itemIndex, createdAt: $at}
-       WITH t, n
-       CALL (t, n) {
-         MATCH (t)-[:DEPENDS_ON]->(u:Task) CREATE (n)-[:DEPENDS_ON]->(u)
-       }
-       CALL (t, n) {
-         MATCH (d:Task)-[:DEPENDS_ON]->(t) CREATE (d)-[:DEPENDS_ON]->(n)
-       }`,
-      { ...scope, runId: run.id, created, at: dt(at) },
-    );
-  }
-  await updateTasks(tx, scope, updates, at);
+  const attempts = new Map(tasks.map((t) => [t.id, t.attempt]));
+  const dispatch = applyPlan(plan.changes, attempts, at, w);
   let status = run.status;
   if (plan.outcome) {
     status = plan.outcome.status;
-    await tx.run(
-      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       SET r.status = $status, r.finishedAt = $at, r.statusMessage = $message`,
-      { ...scope, runId: run.id, status, at: dt(at), message: plan.outcome.message },
-    );
-    events.push(statusEvent(run.id, run.status, status, plan.outcome.message));
+    Object.assign(w.runProps, { status, finishedAt: dt(at), statusMessage: plan.outcome.message });
+    w.events.push(statusEvent(run.id, run.status, status, plan.outcome.message));
   }
-  await appendEvents(tx, scope, run.id, events, at, actor);
   return { dispatch, status };
 }
 
-function applyPlan(
-  changes: TaskChange[],
-  attempts: Map<string, number>,
-  at: Date,
-): {
-  updates: { id: string; props: Record<string, unknown> }[];
-  events: NewEvent[];
-  dispatch: Dispatch[];
-  created: { from: string; id: string; itemIndex: unknown }[];
-} {
-  const updates: { id: string; props: Record<string, unknown> }[] = [];
-  const events: NewEvent[] = [];
+function applyPlan(changes: TaskChange[], attempts: Map<string, number>, at: Date, w: PlanWrite): Dispatch[] {
   const dispatch: Dispatch[] = [];
-  const created: { from: string; id: string; itemIndex: unknown }[] = [];
   const finished = { finishedAt: dt(at), claim: null, claimedBy: null, leaseUntil: null, notBefore: null };
   for (const change of changes) {
     switch (change.kind) {
       case 'queue': {
         const attempt = attempts.get(change.taskId) ?? 1;
-        updates.push({
+        w.updates.push({
           id: change.taskId,
           props: {
             status: 'QUEUED',
@@ -264,14 +355,14 @@ function applyPlan(
             deadLetter: null,
           },
         });
-        events.push(statusEvent(change.taskId, 'PENDING', 'QUEUED'));
+        w.events.push(statusEvent(change.taskId, 'PENDING', 'QUEUED'));
         dispatch.push({ taskId: change.taskId, attempt, delayMs: 0 });
         break;
       }
       case 'expand':
         for (const item of change.items) {
-          created.push({ from: change.taskId, id: item.id, itemIndex: neo4j.int(item.itemIndex) });
-          updates.push({
+          w.created.push({ from: change.taskId, id: item.id, itemIndex: neo4j.int(item.itemIndex) });
+          w.updates.push({
             id: item.id,
             props: {
               status: 'QUEUED',
@@ -283,32 +374,31 @@ function applyPlan(
               error: null,
             },
           });
-          events.push(statusEvent(item.id, null, 'QUEUED', `item ${item.itemIndex}`));
+          w.events.push(statusEvent(item.id, null, 'QUEUED', `item ${item.itemIndex}`));
           dispatch.push({ taskId: item.id, attempt: 1, delayMs: 0 });
         }
         break;
       case 'skip':
-        updates.push({ id: change.taskId, props: { status: 'SKIPPED', ...finished, error: null } });
-        events.push(statusEvent(change.taskId, 'PENDING', 'SKIPPED', change.reason));
+        w.updates.push({ id: change.taskId, props: { status: 'SKIPPED', ...finished, error: null } });
+        w.events.push(statusEvent(change.taskId, 'PENDING', 'SKIPPED', change.reason));
         break;
       case 'cancel':
-        updates.push({
+        w.updates.push({
           id: change.taskId,
           props: { status: 'CANCELLED', ...finished, error: change.reason },
         });
-        events.push(statusEvent(change.taskId, 'PENDING', 'CANCELLED', change.reason));
+        w.events.push(statusEvent(change.taskId, 'PENDING', 'CANCELLED', change.reason));
         break;
       case 'fail':
-        updates.push({
+        w.updates.push({
           id: change.taskId,
           props: { status: 'FAILED', ...finished, error: change.error, errorCode: 'VALIDATION' },
         });
-        events.push(statusEvent(change.taskId, 'PENDING', 'FAILED', change.error));
+        w.events.push(statusEvent(change.taskId, 'PENDING', 'FAILED', change.error));
         break;
     }
   }
-  // Siblings must exist before their props are set: creation runs first, so order is kept.
-  return { updates, events, dispatch, created };
+  return dispatch;
 }
 
 /**
@@ -323,22 +413,25 @@ export async function advanceRun(
   at: Date,
 ): Promise<AdvanceResult> {
   return graph.write(async (tx) => {
-    const run = await lockRun(tx, scope, runId);
-    if (!run) throw new AppError('NOT_FOUND', 'run not found', { field: ['runId'] });
+    const loaded = await loadLocked(tx, scope, runId);
+    if (!loaded) throw new AppError('NOT_FOUND', 'run not found', { field: ['runId'] });
+    const { run } = loaded;
+    const w = emptyWrite();
     if (run.status === 'PENDING') {
       const version = await versionOf(tx, scope, run.versionId);
       const deadline = version.timeoutMs === null ? null : new Date(at.getTime() + version.timeoutMs);
-      await tx.run(
-        `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-         SET r.status = 'RUNNING', r.startedAt = coalesce(r.startedAt, $at), r.deadlineAt = $deadline`,
-        { ...scope, runId, at: dt(at), deadline: deadline ? dt(deadline) : null },
-      );
-      await appendEvents(tx, scope, runId, [statusEvent(runId, 'PENDING', 'RUNNING')], at, null);
+      Object.assign(w.runProps, {
+        status: 'RUNNING',
+        startedAt: dt(at),
+        deadlineAt: deadline ? dt(deadline) : null,
+      });
+      w.events.push(statusEvent(runId, 'PENDING', 'RUNNING'));
       run.status = 'RUNNING';
       run.deadlineAt = deadline?.toISOString() ?? null;
     }
     if (run.status !== 'RUNNING') return { status: run.status, deadlineAt: run.deadlineAt, dispatch: [] };
-    const { dispatch, status } = await advanceLocked(tx, scope, run, at, null);
+    const { dispatch, status } = await planInto(tx, scope, loaded, w, at);
+    await writePlan(tx, scope, runId, w, at);
     return { status, deadlineAt: run.deadlineAt, dispatch };
   });
 }
@@ -372,7 +465,8 @@ export type ClaimResult =
 
 /**
  * Claims a QUEUED task for one attempt (or takes over a RUNNING one whose lease lapsed):
- * RUNNING with a fresh claim token and lease, in one transaction with its timeline event.
+ * RUNNING with a fresh claim token and lease, and its timeline event — one statement, after
+ * the run's write lock, so two claimers can never both win.
  */
 export async function claimTask(
   graph: Graph,
@@ -380,58 +474,63 @@ export async function claimTask(
   options: { workerId: string; leaseMs: number; at: Date },
 ): Promise<ClaimResult> {
   const { at } = options;
+  const claim = crypto.randomUUID();
   return graph.write(async (tx) => {
-    const run = await lockRun(tx, ref, ref.runId);
-    if (!run) return { claimed: false, reason: 'done', status: 'MISSING' };
-    const found = await tx.run(
-      `MATCH (t:Task {id: $taskId, runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       RETURN t { .status, .attempt, .tries, .stepId, .uses, .input, .idempotencyKey, .itemIndex,
-                  leaseUntil: toString(t.leaseUntil), notBefore: toString(t.notBefore) } AS t`,
-      { ...ref },
+    const result = await tx.run(
+      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+       SET r._lock = true REMOVE r._lock
+       WITH r
+       MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
+       WHERE t.runId = r.id
+       WITH r, t, t.status AS before, t.leaseUntil AS lease, t.notBefore AS notBefore,
+            r.status = 'RUNNING' AND t.attempt = $attempt AND (
+              (t.status = 'QUEUED' AND (t.notBefore IS NULL OR t.notBefore <= $at)) OR
+              (t.status = 'RUNNING' AND t.leaseUntil <= $at)) AS ok
+       CALL (r, t, ok, before) {
+         WITH r, t, before WHERE ok
+         SET t.status = 'RUNNING', t.claim = $claim, t.claimedBy = $workerId, t.leaseUntil = $leaseUntil,
+             t.startedAt = $at, t.notBefore = null, t.updatedAt = $at,
+             r.lastSeq = coalesce(r.lastSeq, 0) + 1, r.updatedAt = $at
+         CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: 'evt_' + randomUUID(), tenantId: r.tenantId,
+           environment: r.environment, region: r.region, runId: r.id, seq: r.lastSeq, at: $at, createdAt: $at,
+           type: 'task.status', subjectId: t.id, from: before, to: 'RUNNING',
+           message: 'attempt ' + toString($attempt) +
+                    CASE WHEN before = 'RUNNING' THEN ': lease lapsed, taken over' ELSE '' END, actor: null})
+       }
+       RETURN ok, before, r.status AS runStatus, r.workflowVersionId AS versionId, r.initiatedBy AS initiatedBy,
+              r.initiatorRoles AS initiatorRoles, toString(r.deadlineAt) AS deadlineAt,
+              toString(lease) AS leaseUntil, toString(notBefore) AS notBefore,
+              t { .attempt, .tries, .stepId, .uses, .input, .idempotencyKey, .itemIndex } AS t`,
+      {
+        ...ref,
+        attempt: neo4j.int(ref.attempt),
+        claim,
+        workerId: options.workerId,
+        at: dt(at),
+        leaseUntil: dt(new Date(at.getTime() + options.leaseMs)),
+      },
     );
-    const t = found.records[0]?.get('t') as Record<string, unknown> | undefined;
-    if (!t) return { claimed: false, reason: 'done', status: 'MISSING' };
-    const status = t.status as string;
-    if (run.status !== 'RUNNING' || Number(t.attempt) !== ref.attempt) {
-      return {
-        claimed: false,
-        reason: 'done',
-        status: run.status !== 'RUNNING' ? `run ${run.status}` : status,
-      };
+    const row = result.records[0];
+    if (!row) return { claimed: false, reason: 'done', status: 'MISSING' };
+    const t = row.get('t') as Record<string, unknown>;
+    const before = row.get('before') as string;
+    const runStatus = row.get('runStatus') as string;
+    if (!(row.get('ok') as boolean)) {
+      if (runStatus !== 'RUNNING') return { claimed: false, reason: 'done', status: `run ${runStatus}` };
+      if (Number(t.attempt) !== ref.attempt) return { claimed: false, reason: 'done', status: before };
+      const leaseUntil = row.get('leaseUntil') as string | null;
+      const notBefore = row.get('notBefore') as string | null;
+      if (before === 'RUNNING' && leaseUntil)
+        return { claimed: false, reason: 'later', retryAt: new Date(leaseUntil) };
+      if (before === 'QUEUED' && notBefore)
+        return { claimed: false, reason: 'later', retryAt: new Date(notBefore) };
+      return { claimed: false, reason: 'done', status: before };
     }
-    const lapsed =
-      status === 'RUNNING' && t.leaseUntil !== null && Date.parse(t.leaseUntil as string) <= at.getTime();
-    if (status === 'RUNNING' && !lapsed) {
-      return { claimed: false, reason: 'later', retryAt: new Date(Date.parse(t.leaseUntil as string)) };
-    }
-    if (status !== 'QUEUED' && !lapsed) return { claimed: false, reason: 'done', status };
-    if (status === 'QUEUED' && t.notBefore !== null && Date.parse(t.notBefore as string) > at.getTime()) {
-      return { claimed: false, reason: 'later', retryAt: new Date(Date.parse(t.notBefore as string)) };
-    }
-    const version = await versionOf(tx, ref, run.versionId);
+    const versionId = row.get('versionId') as string;
+    rememberRunVersion(ref.runId, versionId);
+    const version = await versionOf(tx, ref, versionId);
     const step = version.steps.get(t.stepId as string);
     if (!step) throw new AppError('INTERNAL', `step ${String(t.stepId)} missing from its manifest`);
-    const claim = crypto.randomUUID();
-    await updateTasks(
-      tx,
-      ref,
-      [
-        {
-          id: ref.taskId,
-          props: {
-            status: 'RUNNING',
-            claim,
-            claimedBy: options.workerId,
-            leaseUntil: dt(new Date(at.getTime() + options.leaseMs)),
-            startedAt: dt(at),
-            notBefore: null,
-          },
-        },
-      ],
-      at,
-    );
-    const message = lapsed ? `attempt ${ref.attempt}: lease lapsed, taken over` : `attempt ${ref.attempt}`;
-    await appendEvents(tx, ref, ref.runId, [statusEvent(ref.taskId, status, 'RUNNING', message)], at, null);
     return {
       claimed: true,
       task: {
@@ -444,10 +543,10 @@ export async function claimTask(
         itemIndex: (t.itemIndex as number | null) ?? null,
         tries: Number(t.tries ?? 1),
         step,
-        runDeadlineAt: run.deadlineAt,
-        initiatedBy: run.initiatedBy,
-        initiatorRoles: run.initiatorRoles,
-        reclaimed: lapsed,
+        runDeadlineAt: (row.get('deadlineAt') as string | null) ?? null,
+        initiatedBy: row.get('initiatedBy') as string,
+        initiatorRoles: (row.get('initiatorRoles') as string[] | null) ?? [],
+        reclaimed: before === 'RUNNING',
       },
     };
   });
@@ -494,26 +593,30 @@ export async function releaseClaim(
 }
 
 /**
- * Ends the claim: succeeds when the task is still RUNNING under this claim, else records
- * nothing (someone took over, or the run was cancelled) — so a result is recorded once.
+ * Ends a claim in one transaction of two statements: load (run lock, run, tasks, claim check)
+ * and write. Records nothing when the task is no longer RUNNING under this claim (someone took
+ * it over, or the run was cancelled) — so a result is recorded at most once.
  */
 async function finishClaimed<T>(
   graph: Graph,
   task: Pick<ClaimedTask, 'ref' | 'claim'>,
-  work: (tx: ManagedTransaction, run: LockedRun, attempt: number) => Promise<T>,
+  at: Date,
+  work: (
+    tx: ManagedTransaction,
+    loaded: { run: LockedRun; tasks: TaskRow[]; refsLoaded: boolean },
+    self: TaskRow,
+    w: PlanWrite,
+  ) => Promise<T>,
 ): Promise<{ recorded: false } | { recorded: true; value: T }> {
   return graph.write(async (tx) => {
-    const run = await lockRun(tx, task.ref, task.ref.runId);
-    if (!run) return { recorded: false };
-    const found = await tx.run(
-      `MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE t.claim = $claim AND t.status = 'RUNNING'
-       RETURN t.attempt AS attempt`,
-      { ...task.ref, claim: task.claim },
-    );
-    const attempt = found.records[0]?.get('attempt') as number | undefined;
-    if (attempt === undefined) return { recorded: false };
-    return { recorded: true, value: await work(tx, run, Number(attempt)) };
+    const loaded = await loadLocked(tx, task.ref, task.ref.runId);
+    const self = loaded?.tasks.find((t) => t.id === task.ref.taskId);
+    if (!loaded || !self || self.status !== 'RUNNING' || self.claim !== task.claim)
+      return { recorded: false };
+    const w = emptyWrite();
+    const value = await work(tx, loaded, self, w);
+    await writePlan(tx, task.ref, task.ref.runId, w, at);
+    return { recorded: true, value };
   });
 }
 
@@ -533,37 +636,33 @@ export async function completeTask(
   result: { output: unknown; costUSD: number; at: Date; actor: string },
 ): Promise<TaskOutcome> {
   const { at } = result;
-  const out = await finishClaimed(graph, task, async (tx, run) => {
+  const out = await finishClaimed(graph, task, at, async (tx, loaded, self, w) => {
     const output = JSON.stringify(result.output ?? null);
-    await tx.run(
-      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-             -[:HAS_TASK]->(t:Task {id: $taskId})
-       SET t.status = 'SUCCEEDED', t.output = $output, t.costUSD = coalesce(t.costUSD, 0.0) + $cost,
-           t.finishedAt = $at, t.updatedAt = $at, t.claim = null, t.leaseUntil = null, t.error = null,
-           t.errorCode = null, r.costUSD = coalesce(r.costUSD, 0.0) + $cost
-       CREATE (t)-[:EVIDENCED_BY]->(:Receipt {id: 'rcp_' + randomUUID(), tenantId: $tenantId,
-         environment: $environment, region: $region, kind: 'task.result', subjectId: $taskId,
-         digest: $digest, payload: $payload, actor: $actor, createdAt: $at})`,
-      {
-        ...task.ref,
+    w.updates.push({
+      id: self.id,
+      props: {
+        status: 'SUCCEEDED',
         output,
-        cost: result.costUSD,
-        at: dt(at),
-        digest: digestOf({ idempotencyKey: task.idempotencyKey, output: result.output ?? null }),
-        payload: JSON.stringify({ idempotencyKey: task.idempotencyKey, costUSD: result.costUSD }),
-        actor: result.actor,
+        costUSD: result.costUSD,
+        finishedAt: dt(at),
+        claim: null,
+        leaseUntil: null,
+        error: null,
+        errorCode: null,
       },
-    );
-    await appendEvents(
-      tx,
-      task.ref,
-      run.id,
-      [statusEvent(task.ref.taskId, 'RUNNING', 'SUCCEEDED')],
-      at,
-      null,
-    );
-    if (run.status !== 'RUNNING') return { dispatch: [], status: run.status };
-    return advanceLocked(tx, task.ref, run, at, null);
+    });
+    w.receipts.push({
+      taskId: self.id,
+      digest: digestOf({ idempotencyKey: task.idempotencyKey, output: result.output ?? null }),
+      payload: JSON.stringify({ idempotencyKey: task.idempotencyKey, costUSD: result.costUSD }),
+      actor: result.actor,
+    });
+    w.runProps.costUSD = loaded.run.costUSD + result.costUSD;
+    w.events.push(statusEvent(self.id, 'RUNNING', 'SUCCEEDED'));
+    self.status = 'SUCCEEDED';
+    self.output = output;
+    if (loaded.run.status !== 'RUNNING') return { dispatch: [], status: loaded.run.status };
+    return planInto(tx, task.ref, loaded, w, at);
   });
   return out.recorded
     ? { recorded: true, dispatch: out.value.dispatch, runStatus: out.value.status }
@@ -590,7 +689,8 @@ export async function failTask(
 ): Promise<TaskOutcome & { retryInMs: number | null }> {
   const { at } = options;
   const error = `${failure.code}: ${failure.message}`.slice(0, 4000);
-  const out = await finishClaimed(graph, task, async (tx, run, attempt) => {
+  const out = await finishClaimed(graph, task, at, async (tx, loaded, self, w) => {
+    const attempt = self.attempt;
     const policy = retryPolicy(task.step.retry);
     const retry = failure.retryable && failure.code !== 'CANCELLED' && task.tries < policy.max_attempts;
     if (retry) {
@@ -598,73 +698,46 @@ export async function failTask(
         ...(options.random ? { random: options.random } : {}),
         ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
       });
-      await updateTasks(
-        tx,
-        task.ref,
-        [
-          {
-            id: task.ref.taskId,
-            props: {
-              status: 'QUEUED',
-              attempt: neo4j.int(attempt + 1),
-              tries: neo4j.int(task.tries + 1),
-              notBefore: dt(new Date(at.getTime() + delayMs)),
-              claim: null,
-              claimedBy: null,
-              leaseUntil: null,
-              error,
-              errorCode: failure.code,
-            },
-          },
-        ],
-        at,
-      );
+      w.updates.push({
+        id: self.id,
+        props: {
+          status: 'QUEUED',
+          attempt: neo4j.int(attempt + 1),
+          tries: neo4j.int(task.tries + 1),
+          notBefore: dt(new Date(at.getTime() + delayMs)),
+          claim: null,
+          claimedBy: null,
+          leaseUntil: null,
+          error,
+          errorCode: failure.code,
+        },
+      });
       const message = `attempt ${attempt} failed (${error}); attempt ${attempt + 1} in ${delayMs} ms`;
-      await appendEvents(
-        tx,
-        task.ref,
-        run.id,
-        [{ type: 'task.retry', subjectId: task.ref.taskId, from: 'RUNNING', to: 'QUEUED', message }],
-        at,
-        null,
-      );
+      w.events.push({ type: 'task.retry', subjectId: self.id, from: 'RUNNING', to: 'QUEUED', message });
       return {
-        dispatch: [{ taskId: task.ref.taskId, attempt: attempt + 1, delayMs }],
-        status: run.status,
+        dispatch: [{ taskId: self.id, attempt: attempt + 1, delayMs }],
+        status: loaded.run.status,
         delayMs,
       };
     }
     const deadLetter = failure.retryable && failure.code !== 'CANCELLED';
-    await updateTasks(
-      tx,
-      task.ref,
-      [
-        {
-          id: task.ref.taskId,
-          props: {
-            status: 'FAILED',
-            finishedAt: dt(at),
-            claim: null,
-            leaseUntil: null,
-            error,
-            errorCode: failure.code,
-            deadLetter: deadLetter ? true : null,
-          },
-        },
-      ],
-      at,
-    );
+    w.updates.push({
+      id: self.id,
+      props: {
+        status: 'FAILED',
+        finishedAt: dt(at),
+        claim: null,
+        leaseUntil: null,
+        error,
+        errorCode: failure.code,
+        deadLetter: deadLetter ? true : null,
+      },
+    });
     const why = deadLetter ? `${error} (retries exhausted: dead letter)` : error;
-    await appendEvents(
-      tx,
-      task.ref,
-      run.id,
-      [statusEvent(task.ref.taskId, 'RUNNING', 'FAILED', why)],
-      at,
-      null,
-    );
-    if (run.status !== 'RUNNING') return { dispatch: [], status: run.status, delayMs: null };
-    return { ...(await advanceLocked(tx, task.ref, run, at, null)), delayMs: null };
+    w.events.push(statusEvent(self.id, 'RUNNING', 'FAILED', why));
+    self.status = 'FAILED';
+    if (loaded.run.status !== 'RUNNING') return { dispatch: [], status: loaded.run.status, delayMs: null };
+    return { ...(await planInto(tx, task.ref, loaded, w, at)), delayMs: null };
   });
   return out.recorded
     ? {
@@ -687,10 +760,9 @@ export async function parkTask(
   at: Date,
 ): Promise<{ recorded: boolean; approvalId: string | null }> {
   const approvalId = `apr_${crypto.randomUUID()}`;
-  const out = await finishClaimed(graph, task, async (tx, run) => {
+  const out = await finishClaimed(graph, task, at, async (tx, _loaded, self, w) => {
     await tx.run(
       `MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
-       SET t.status = 'WAITING', t.claim = null, t.leaseUntil = null, t.updatedAt = $at
        CREATE (a:Approval {id: $approvalId, tenantId: $tenantId, environment: $environment, region: $region,
                            runId: $runId, taskId: $taskId, status: 'PENDING', requiredApprovals: $required,
                            eligibleRoles: $roles, requestedBy: $requestedBy, requesterRoles: $requesterRoles,
@@ -707,14 +779,8 @@ export async function parkTask(
         expiresAt: wait.expiresInMs === null ? null : dt(new Date(at.getTime() + wait.expiresInMs)),
       },
     );
-    await appendEvents(
-      tx,
-      task.ref,
-      run.id,
-      [statusEvent(task.ref.taskId, 'RUNNING', 'WAITING', `approval ${approvalId}`)],
-      at,
-      null,
-    );
+    w.updates.push({ id: self.id, props: { status: 'WAITING', claim: null, leaseUntil: null } });
+    w.events.push(statusEvent(self.id, 'RUNNING', 'WAITING', `approval ${approvalId}`));
   });
   return { recorded: out.recorded, approvalId: out.recorded ? approvalId : null };
 }
@@ -726,7 +792,7 @@ export async function parkTask(
 export async function expireRun(graph: Graph, scope: Scope, runId: string, at: Date): Promise<boolean> {
   return graph.write(async (tx) => {
     const run = await lockRun(tx, scope, runId);
-    if (!run || run.status !== 'RUNNING' || run.deadlineAt === null) return false;
+    if (run?.status !== 'RUNNING' || run.deadlineAt === null) return false;
     if (Date.parse(run.deadlineAt) > at.getTime()) return false;
     const open = await tx.run(
       `MATCH (t:Task {runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
