@@ -16,6 +16,7 @@ import { runningSteps } from './engine/cancellation.ts';
 import {
   DrainAbort,
   type EngineDeps,
+  eagerDispatch,
   handleRunAdvance,
   handleRunDeadline,
   handleTaskExecute,
@@ -40,6 +41,12 @@ export interface EngineResources {
   taskConcurrency?: number;
   /** Running tasks per tenant across all workers (fair dispatch). Default 8. */
   tenantTaskLimit?: number;
+  /**
+   * Tasks this process may run eagerly — claimed in the transaction that made them ready, run
+   * without a queue round trip — besides those it takes from BullMQ. 0 turns eager dispatch
+   * off. Default: taskConcurrency.
+   */
+  eagerLimit?: number;
   /** Claim lease; a dead worker's tasks resume after it lapses. Default 6 s. */
   leaseMs?: number;
   defaultStepTimeoutMs?: number;
@@ -126,11 +133,18 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
   const builtins = builtinSteps(engine.steps);
   const extra = new Map((engine.extraSteps ?? []).map((s) => [s.uses, s]));
   const registry = createStepRegistry([...builtins.filter((s) => !extra.has(s.uses)), ...extra.values()]);
+  const slots = tenantSlots(slotsRedis, { limit: engine.tenantTaskLimit ?? 8, ttlMs: leaseMs * 2 });
+  const taskConcurrency = engine.taskConcurrency ?? 16;
   const deps: EngineDeps = {
     graph: engine.graph,
     producer,
     registry,
-    slots: tenantSlots(slotsRedis, { limit: engine.tenantTaskLimit ?? 8, ttlMs: leaseMs * 2 }),
+    slots,
+    eager: eagerDispatch(slots, {
+      workerId,
+      leaseMs,
+      limit: engine.eagerLimit ?? taskConcurrency,
+    }),
     running,
     guardFor: (task) =>
       createPolicyStepGuard(
@@ -171,7 +185,7 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
       {
         connection: createRedis({ url: resources.redisUrl }),
         ...prefix,
-        concurrency: engine.taskConcurrency ?? 16,
+        concurrency: taskConcurrency,
         // Stalled jobs (a killed worker's) come back within seconds; the graph claim, not the
         // BullMQ attempt count, guards against running a step twice, so stalls are not capped low.
         lockDuration: 10_000,
@@ -227,12 +241,15 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
     ready,
     async close() {
       if (timer) clearInterval(timer);
+      deps.eager.stop();
       const drainTimer = setTimeout(
         () => running.abortAll(new DrainAbort()),
         engine.drainTimeoutMs ?? 30_000,
       );
       try {
         await Promise.all(workers.map((w) => w.close()));
+        // Eagerly dispatched steps run outside BullMQ: wait for them too (or hand them back).
+        while (deps.eager.inflight.size > 0) await Promise.allSettled([...deps.eager.inflight]);
       } finally {
         clearTimeout(drainTimer);
       }

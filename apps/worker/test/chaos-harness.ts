@@ -138,8 +138,14 @@ async function startCounter(): Promise<{ url: string; requests: CounterRequest[]
         item: body.item === undefined ? null : Number(body.item),
         at: Date.now(),
       });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true }));
+      // A little latency, as a real service has, keeps steps in flight when the worker dies.
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ok: true }));
+        },
+        20 + Math.random() * 80,
+      );
     });
   });
   server.listen(0, '127.0.0.1');
@@ -220,38 +226,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     await spawnWorker();
     const runIds: string[] = [];
-    for (let n = 0; n < options.runs; n++) {
-      const checked = validateParams(parsed.manifest, { n });
-      if (!checked.ok) throw new Error('params');
-      const runId = newId('Run');
-      await createRun(graph, scope, {
-        id: runId,
-        workflowVersionId: saved.versionId,
-        status: 'PENDING',
-        params: checked.values,
-        initiatedBy: 'ada',
-        initiatorRoles: ['operator'],
-        idempotencyKey: null,
-        estimatedCostUSD: null,
-        createdAt: new Date(),
-        tasks: initialTasks(parsed.manifest, parsed.digest, checked.values, () => newId('Task')),
-      });
-      await producer.enqueue('runAdvance', { ...scope, runId });
-      runIds.push(runId);
-    }
-    log(`started ${runIds.length} runs (${digestOf(runIds).slice(0, 8)})`);
-
-    const allDone = async () => {
-      const runs = await getRuns(graph, scope, runIds);
-      return runs.every((r) => ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED'].includes(r.status));
+    const startRuns = async (count: number) => {
+      for (let i = 0; i < count && runIds.length < options.runs; i++) {
+        const checked = validateParams(parsed.manifest, { n: runIds.length });
+        if (!checked.ok) throw new Error('params');
+        const runId = newId('Run');
+        await createRun(graph, scope, {
+          id: runId,
+          workflowVersionId: saved.versionId,
+          status: 'PENDING',
+          params: checked.values,
+          initiatedBy: 'ada',
+          initiatorRoles: ['operator'],
+          idempotencyKey: null,
+          estimatedCostUSD: null,
+          createdAt: new Date(),
+          tasks: initialTasks(parsed.manifest, parsed.digest, checked.values, () => newId('Task')),
+        });
+        // A lost wake-up (Redis flushed right after) is the reconciler's to find.
+        await producer.enqueue('runAdvance', { ...scope, runId }).catch(() => {});
+        runIds.push(runId);
+      }
     };
+    // Runs start in waves, one before each disruption, so there is always work in flight when
+    // the worker is killed or Redis is flushed.
+    const disruptions = options.kills + (options.flush ? 1 : 0);
+    const wave = Math.ceil(options.runs / (disruptions + 1));
     let kills = 0;
     let flushed = false;
     const expectedTasks = options.runs * 10;
     while (kills < options.kills || (options.flush && !flushed)) {
-      // A random moment while work is still in flight.
-      await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
-      if (await allDone()) break;
+      await startRuns(wave);
+      // A random moment while that wave is in flight.
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 600));
       if (options.flush && !flushed && kills >= Math.floor(options.kills / 2)) {
         const admin = createRedis({ url: redis.url }, 'producer');
         await admin.flushall();
@@ -270,6 +277,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         restarts++;
       }
     }
+    await startRuns(options.runs);
+    log(`started ${runIds.length} runs (${digestOf(runIds).slice(0, 8)})`);
+    const allDone = async () => {
+      const runs = await getRuns(graph, scope, runIds);
+      return runs.every((r) => ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED'].includes(r.status));
+    };
     const deadline = started + options.timeoutMs;
     while (!(await allDone())) {
       if (Date.now() > deadline) break;

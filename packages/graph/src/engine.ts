@@ -39,7 +39,10 @@ export interface Dispatch {
 export interface AdvanceResult {
   status: string;
   deadlineAt: string | null;
+  /** Ready tasks for the queue. */
   dispatch: Dispatch[];
+  /** Ready tasks claimed for the calling worker (eager dispatch). */
+  claimed: ClaimedTask[];
 }
 
 const TERMINAL_RUN = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED'];
@@ -366,6 +369,7 @@ function applyPlan(changes: TaskChange[], attempts: Map<string, number>, at: Dat
             id: item.id,
             props: {
               status: 'QUEUED',
+              itemIndex: neo4j.int(item.itemIndex),
               attempt: neo4j.int(1),
               tries: neo4j.int(1),
               input: JSON.stringify(item.input ?? null),
@@ -402,6 +406,78 @@ function applyPlan(changes: TaskChange[], attempts: Map<string, number>, at: Dat
 }
 
 /**
+ * Eager dispatch: the worker that makes tasks ready may claim some of them in the same
+ * transaction and run them itself, skipping a queue round trip and a claim transaction (as
+ * Temporal's eager activities do). `reserve` says which candidates it has room for (local
+ * capacity and the tenant's fair-dispatch slots); the rest go through the queue as usual.
+ * A crash loses nothing: eagerly claimed tasks are RUNNING under a lease like any other.
+ */
+export interface EagerOptions {
+  workerId: string;
+  leaseMs: number;
+  reserve(scope: Scope, candidates: { taskId: string; attempt: number }[]): Promise<Set<string>>;
+}
+
+/** Converts reserved ready tasks in `w` from QUEUED to RUNNING under fresh claims. */
+async function eagerize(
+  tx: ManagedTransaction,
+  scope: Scope,
+  loaded: { run: LockedRun; tasks: TaskRow[] },
+  w: PlanWrite,
+  dispatch: Dispatch[],
+  at: Date,
+  eager: EagerOptions | undefined,
+): Promise<{ dispatch: Dispatch[]; claimed: ClaimedTask[] }> {
+  const candidates = dispatch.filter((d) => d.delayMs === 0);
+  if (!eager || candidates.length === 0) return { dispatch, claimed: [] };
+  const reserved = await eager.reserve(
+    scope,
+    candidates.map(({ taskId, attempt }) => ({ taskId, attempt })),
+  );
+  if (reserved.size === 0) return { dispatch, claimed: [] };
+  const { run } = loaded;
+  const version = await versionOf(tx, scope, run.versionId);
+  const stepOf = new Map(loaded.tasks.map((t) => [t.id, t.stepId]));
+  for (const c of w.created) stepOf.set(c.id, stepOf.get(c.from) ?? '');
+  const claimed: ClaimedTask[] = [];
+  const rest: Dispatch[] = [];
+  for (const d of dispatch) {
+    const update = reserved.has(d.taskId) ? w.updates.findLast((u) => u.id === d.taskId) : undefined;
+    const step = version.steps.get(stepOf.get(d.taskId) ?? '');
+    if (!update || !step || update.props.status !== 'QUEUED') {
+      rest.push(d);
+      continue;
+    }
+    const claim = crypto.randomUUID();
+    Object.assign(update.props, {
+      status: 'RUNNING',
+      claim,
+      claimedBy: eager.workerId,
+      leaseUntil: dt(new Date(at.getTime() + eager.leaseMs)),
+      startedAt: dt(at),
+    });
+    w.events.push(statusEvent(d.taskId, 'QUEUED', 'RUNNING', `attempt ${d.attempt}`));
+    const itemIndex = update.props.itemIndex;
+    claimed.push({
+      ref: { ...scope, runId: run.id, taskId: d.taskId, attempt: d.attempt },
+      claim,
+      stepId: step.id,
+      uses: step.uses,
+      input: JSON.parse(update.props.input as string),
+      idempotencyKey: update.props.idempotencyKey as string,
+      itemIndex: itemIndex === null || itemIndex === undefined ? null : Number(itemIndex),
+      tries: 1,
+      step,
+      runDeadlineAt: run.deadlineAt,
+      initiatedBy: run.initiatedBy,
+      initiatorRoles: run.initiatorRoles,
+      reclaimed: false,
+    });
+  }
+  return { dispatch: rest, claimed };
+}
+
+/**
  * Starts a PENDING run (RUNNING, startedAt, deadlineAt from the manifest's timeout) and
  * advances it; advancing an already RUNNING run is harmless, so this is also the reconciler's
  * and the rerun path's "look at this run again". Other statuses change nothing.
@@ -411,6 +487,7 @@ export async function advanceRun(
   scope: Scope,
   runId: string,
   at: Date,
+  eager?: EagerOptions,
 ): Promise<AdvanceResult> {
   return graph.write(async (tx) => {
     const loaded = await loadLocked(tx, scope, runId);
@@ -429,10 +506,13 @@ export async function advanceRun(
       run.status = 'RUNNING';
       run.deadlineAt = deadline?.toISOString() ?? null;
     }
-    if (run.status !== 'RUNNING') return { status: run.status, deadlineAt: run.deadlineAt, dispatch: [] };
-    const { dispatch, status } = await planInto(tx, scope, loaded, w, at);
+    if (run.status !== 'RUNNING') {
+      return { status: run.status, deadlineAt: run.deadlineAt, dispatch: [], claimed: [] };
+    }
+    const planned = await planInto(tx, scope, loaded, w, at);
+    const { dispatch, claimed } = await eagerize(tx, scope, loaded, w, planned.dispatch, at, eager);
     await writePlan(tx, scope, runId, w, at);
-    return { status, deadlineAt: run.deadlineAt, dispatch };
+    return { status: planned.status, deadlineAt: run.deadlineAt, dispatch, claimed };
   });
 }
 
@@ -623,6 +703,8 @@ async function finishClaimed<T>(
 export interface TaskOutcome {
   recorded: boolean;
   dispatch: Dispatch[];
+  /** Ready tasks claimed for the calling worker (eager dispatch). */
+  claimed: ClaimedTask[];
   runStatus: string | null;
 }
 
@@ -634,6 +716,7 @@ export async function completeTask(
   graph: Graph,
   task: Pick<ClaimedTask, 'ref' | 'claim' | 'idempotencyKey'>,
   result: { output: unknown; costUSD: number; at: Date; actor: string },
+  eager?: EagerOptions,
 ): Promise<TaskOutcome> {
   const { at } = result;
   const out = await finishClaimed(graph, task, at, async (tx, loaded, self, w) => {
@@ -661,12 +744,21 @@ export async function completeTask(
     w.events.push(statusEvent(self.id, 'RUNNING', 'SUCCEEDED'));
     self.status = 'SUCCEEDED';
     self.output = output;
-    if (loaded.run.status !== 'RUNNING') return { dispatch: [], status: loaded.run.status };
-    return planInto(tx, task.ref, loaded, w, at);
+    if (loaded.run.status !== 'RUNNING') return { dispatch: [], claimed: [], status: loaded.run.status };
+    const planned = await planInto(tx, task.ref, loaded, w, at);
+    return {
+      ...(await eagerize(tx, task.ref, loaded, w, planned.dispatch, at, eager)),
+      status: planned.status,
+    };
   });
   return out.recorded
-    ? { recorded: true, dispatch: out.value.dispatch, runStatus: out.value.status }
-    : { recorded: false, dispatch: [], runStatus: null };
+    ? {
+        recorded: true,
+        dispatch: out.value.dispatch,
+        claimed: out.value.claimed,
+        runStatus: out.value.status,
+      }
+    : { recorded: false, dispatch: [], claimed: [], runStatus: null };
 }
 
 export interface StepFailure {
@@ -743,10 +835,11 @@ export async function failTask(
     ? {
         recorded: true,
         dispatch: out.value.dispatch,
+        claimed: [],
         runStatus: out.value.status,
         retryInMs: out.value.delayMs,
       }
-    : { recorded: false, dispatch: [], runStatus: null, retryInMs: null };
+    : { recorded: false, dispatch: [], claimed: [], runStatus: null, retryInMs: null };
 }
 
 /**
@@ -891,15 +984,23 @@ export async function findStrandedWork(
  * instead of at their lease's end, so their tasks resume at once. Worker ids must be unique
  * among live workers.
  */
-export async function releaseClaimsOf(graph: Graph, workerId: string, at: Date): Promise<number> {
+export async function releaseClaimsOf(
+  graph: Graph,
+  workerId: string,
+  at: Date,
+): Promise<{ tenantId: string; taskId: string; attempt: number }[]> {
   return graph.write(async (tx) => {
     const result = await tx.run(
       `MATCH (t:Task) WHERE t.status = 'RUNNING' AND t.claimedBy = $workerId
        SET t.leaseUntil = $at
-       RETURN count(t) AS n`,
+       RETURN t.tenantId AS tenantId, t.id AS taskId, t.attempt AS attempt`,
       { workerId, at: dt(at) },
     );
-    return Number(result.records[0]?.get('n') ?? 0);
+    return result.records.map((r) => ({
+      tenantId: r.get('tenantId') as string,
+      taskId: r.get('taskId') as string,
+      attempt: Number(r.get('attempt')),
+    }));
   });
 }
 

@@ -25,6 +25,7 @@ export type {
   ClaimedTask,
   ClaimResult,
   Dispatch,
+  EagerOptions,
   StepFailure,
   StrandedWork,
   TaskOutcome,

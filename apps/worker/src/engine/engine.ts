@@ -5,6 +5,7 @@ import {
   claimTask,
   completeTask,
   type Dispatch,
+  type EagerOptions,
   expireRun,
   failTask,
   findStrandedWork,
@@ -51,6 +52,106 @@ export interface EngineDeps {
   logger: Logger;
   clock: () => Date;
   options: EngineOptions;
+  /** In-process (eager) dispatch of tasks this worker makes ready; see `eagerDispatch`. */
+  eager: EagerDispatch;
+}
+
+/**
+ * Eager dispatch bookkeeping: tasks this process runs outside BullMQ (capped at `limit`), their
+ * promises (a drain waits for them), and per-transaction reservations of local capacity and
+ * tenant slots — a transaction that retries or rolls back gives back what it did not use.
+ */
+export interface EagerDispatch {
+  /** Options for one graph call, and `settle` to run once it returned (or threw). */
+  session(): { options: EagerOptions | undefined; settle(claimed: ClaimedTask[]): Promise<void> };
+  inflight: Set<Promise<unknown>>;
+  /** Stop claiming eagerly (drain). */
+  stop(): void;
+  /** A task ran to its end: its local and tenant slots are free. */
+  done(task: ClaimedTask): Promise<void>;
+}
+
+export function eagerDispatch(
+  slots: TenantSlots,
+  options: { workerId: string; leaseMs: number; limit: number },
+): EagerDispatch {
+  const local = new Set<string>();
+  let stopped = options.limit <= 0;
+  return {
+    inflight: new Set(),
+    session() {
+      if (stopped) return { options: undefined, settle: async () => {} };
+      const reserved = new Map<string, string>(); // holder -> tenant
+      return {
+        options: {
+          workerId: options.workerId,
+          leaseMs: options.leaseMs,
+          async reserve(scope, candidates) {
+            const granted = new Set<string>();
+            for (const c of candidates) {
+              const holder = taskJobId(c.taskId, c.attempt);
+              if (stopped || (!local.has(holder) && local.size >= options.limit)) break;
+              if (!(await slots.acquire(scope.tenantId, holder))) break;
+              local.add(holder);
+              reserved.set(holder, scope.tenantId);
+              granted.add(c.taskId);
+            }
+            return granted;
+          },
+        },
+        async settle(claimed) {
+          const used = new Set(claimed.map((t) => taskJobId(t.ref.taskId, t.ref.attempt)));
+          for (const [holder, tenant] of reserved) {
+            if (used.has(holder)) continue;
+            local.delete(holder);
+            await slots.release(tenant, holder).catch(() => {});
+          }
+        },
+      };
+    },
+    stop() {
+      stopped = true;
+    },
+    async done(task) {
+      const holder = taskJobId(task.ref.taskId, task.ref.attempt);
+      local.delete(holder);
+      await slots.release(task.ref.tenantId, holder).catch(() => {});
+    },
+  };
+}
+
+/** Runs eagerly claimed tasks in this process, detached from the job that made them ready. */
+function startEager(deps: EngineDeps, claimed: ClaimedTask[]): void {
+  for (const task of claimed) {
+    const holder = taskJobId(task.ref.taskId, task.ref.attempt);
+    const running: Promise<unknown> = runClaimed(deps, task, holder)
+      .catch((error: Error) =>
+        deps.logger.warn(
+          { taskId: task.ref.taskId, err: error.message },
+          'eager task failed to record; lease will lapse',
+        ),
+      )
+      .finally(() => {
+        deps.eager.inflight.delete(running);
+        return deps.eager.done(task);
+      });
+    deps.eager.inflight.add(running);
+  }
+}
+
+/** A graph call with an eager session: reservations it did not use are given back either way. */
+async function withEager<T extends { claimed: ClaimedTask[] }>(
+  deps: EngineDeps,
+  call: (eager: EagerOptions | undefined) => Promise<T>,
+): Promise<T> {
+  const session = deps.eager.session();
+  let result: T | undefined;
+  try {
+    result = await call(session.options);
+    return result;
+  } finally {
+    await session.settle(result?.claimed ?? []);
+  }
 }
 
 /** Aborts a step because this worker is shutting down: the claim is handed back, not failed. */
@@ -96,8 +197,9 @@ export async function handleRunAdvance(
   payload: JobPayload<'runAdvance'>,
 ): Promise<unknown> {
   const { runId, ...scope } = payload;
-  const result = await advanceRun(deps.graph, scope, runId, deps.clock());
+  const result = await withEager(deps, (eager) => advanceRun(deps.graph, scope, runId, deps.clock(), eager));
   await dispatchTasks(deps, scope, runId, result.dispatch);
+  startEager(deps, result.claimed);
   if (result.deadlineAt && result.status === 'RUNNING') {
     const delay = Math.max(0, Date.parse(result.deadlineAt) - Date.now());
     await deps.producer
@@ -106,7 +208,7 @@ export async function handleRunAdvance(
         deps.logger.warn({ runId, err: error.message }, 'deadline not scheduled; reconciler will'),
       );
   }
-  return { status: result.status, queued: result.dispatch.length };
+  return { status: result.status, queued: result.dispatch.length, eager: result.claimed.length };
 }
 
 export async function handleRunDeadline(
@@ -254,13 +356,16 @@ async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): 
       const parked = await parkTask(graph, task, result.wait, clock());
       return { waiting: parked.approvalId };
     }
-    const outcome = await completeTask(graph, task, {
-      output: result.output,
-      costUSD: result.costUSD ?? 0,
-      at: clock(),
-      actor: deps.options.workerId,
-    });
+    const outcome = await withEager(deps, (eager) =>
+      completeTask(
+        graph,
+        task,
+        { output: result.output, costUSD: result.costUSD ?? 0, at: clock(), actor: deps.options.workerId },
+        eager,
+      ),
+    );
     await dispatchTasks(deps, ref, ref.runId, outcome.dispatch);
+    startEager(deps, outcome.claimed);
     return { recorded: outcome.recorded, run: outcome.runStatus };
   } catch (error) {
     await releaseClaim(graph, task, clock()).catch(() => {});
@@ -337,7 +442,13 @@ export async function reconcile(
   return { runs: work.runs.length, expired, tasks: resent };
 }
 
-/** At start-up: this worker id's previous incarnation is dead, so its claims lapse now. */
+/**
+ * At start-up: this worker id's previous incarnation is dead, so its claims lapse now and the
+ * tenant slots it held are freed (instead of when they expire).
+ */
 export async function takeOverOwnClaims(deps: EngineDeps): Promise<number> {
-  return releaseClaimsOf(deps.graph, deps.options.workerId, deps.clock());
+  const released = await releaseClaimsOf(deps.graph, deps.options.workerId, deps.clock());
+  for (const t of released)
+    await deps.slots.release(t.tenantId, taskJobId(t.taskId, t.attempt)).catch(() => {});
+  return released.length;
 }
