@@ -186,6 +186,8 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
         connection: createRedis({ url: resources.redisUrl }),
         ...prefix,
         concurrency: taskConcurrency,
+        // Jobs record which worker took them (processedBy): a restart spots its old jobs.
+        name: workerId,
         // Stalled jobs (a killed worker's) come back within seconds; the graph claim, not the
         // BullMQ attempt count, guards against running a step twice, so stalls are not capped low.
         lockDuration: 10_000,
@@ -211,11 +213,11 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
   }
   let timer: NodeJS.Timeout | undefined;
   let reconciling = false;
-  const sweep = async (graceMs?: number) => {
+  const sweep = async (graceMs?: number, startup = false) => {
     if (reconciling) return;
     reconciling = true;
     try {
-      await reconcile(deps, graceMs);
+      await reconcile(deps, graceMs, startup);
       if (db) await syncSchedules(deps);
     } catch (error) {
       logger.warn({ err: (error as Error).message }, 'reconcile failed; will retry');
@@ -231,7 +233,7 @@ export function startWorkers(resources: WorkerResources): RunningWorkers {
       logger.warn({ err: (error as Error).message }, 'could not release previous claims');
     }
     // Lapsed claims are resent at once; other stranded work after a short grace.
-    await sweep(Math.min(engine.reconcileGraceMs ?? 3_000, 1_000));
+    await sweep(Math.min(engine.reconcileGraceMs ?? 3_000, 1_000), true);
   })();
   const every = engine.reconcileEveryMs ?? 5_000;
   if (every > 0) timer = setInterval(() => void sweep(), every);

@@ -48,8 +48,10 @@ export interface ChaosReport {
   kills: number;
   flushed: boolean;
   restarts: number;
-  /** ms from each restart to the first task completion after it. */
+  /** ms from each restart (process spawned) to the first task completion after it. */
   resumeMs: number[];
+  /** ms from each restart to the worker logging "worker ready" (process start-up). */
+  startupMs: number[];
   elapsedMs: number;
 }
 
@@ -172,6 +174,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let worker: ChildProcess | null = null;
   let restarts = 0;
   const restartTimes: number[] = [];
+  const startupMs: number[] = [];
 
   const spawnWorker = async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'apps/worker/src/main.ts')], {
@@ -208,8 +211,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       );
     });
     worker = child;
-    restartTimes.push(Date.now());
+    const spawnedAt = Date.now();
+    restartTimes.push(spawnedAt);
     await ready;
+    startupMs.push(Date.now() - spawnedAt);
   };
 
   try {
@@ -303,6 +308,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       flushed,
       restarts,
       resumeMs,
+      startupMs: startupMs.slice(1),
       elapsedMs: Date.now() - started,
     };
   } finally {

@@ -21,7 +21,7 @@ describe('kill-and-resume (worker process kill -9, Redis FLUSHALL)', () => {
       console.log(
         `[chaos] ${report.runs.length} runs, ${report.tasks.length} tasks, ${report.requests.length} requests ` +
           `(${repeats} re-sent with the same key), ${report.kills} kills, flushed=${report.flushed}, ` +
-          `resume after restart ms=${report.resumeMs.join(',')}, ${report.elapsedMs} ms`,
+          `resume after restart ms=${report.resumeMs.join(',')} (process start-up ms=${report.startupMs.join(',')}), ${report.elapsedMs} ms`,
       );
       expect(report.kills).toBe(KILLS);
       expect(report.flushed).toBe(true);

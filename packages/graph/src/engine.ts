@@ -95,6 +95,8 @@ interface LockedRun {
   initiatedBy: string;
   initiatorRoles: string[];
   costUSD: number;
+  /** The run's event counter: every state change appends an event, so it versions the run. */
+  lastSeq: number;
 }
 
 interface TaskRow {
@@ -125,16 +127,71 @@ function knownRefs(scope: Scope, runId: string): string[] | null {
   return version ? [...version.refs] : null;
 }
 
+/**
+ * The last committed state of runs this process wrote, versioned by the run's event counter.
+ * A completion can then plan from memory and write in one statement guarded by that version
+ * (optimistic concurrency); if anyone else changed the run meanwhile, the guard fails and the
+ * transaction loads the run under its lock as usual.
+ */
+interface RunState {
+  run: LockedRun;
+  tasks: TaskRow[];
+}
+const runStates = new Map<string, RunState>();
+const MAX_CACHED_STATES = 5_000;
+const stateKey = (scope: Scope, runId: string) => `${scope.tenantId}/${runId}`;
+
+function cloneState(state: RunState): { run: LockedRun; tasks: TaskRow[]; refsLoaded: boolean } {
+  return { run: { ...state.run }, tasks: state.tasks.map((t) => ({ ...t })), refsLoaded: true };
+}
+
+/** The state after `w` was committed on top of `loaded` (whose rows already carry the caller's own changes). */
+function stateAfter(loaded: { run: LockedRun; tasks: TaskRow[] }, w: PlanWrite, refs: Set<string>): RunState {
+  const tasks = new Map(loaded.tasks.map((t) => [t.id, { ...t }]));
+  for (const c of w.created) {
+    const from = tasks.get(c.from);
+    if (from)
+      tasks.set(c.id, { ...from, id: c.id, itemIndex: Number(c.itemIndex), output: null, claim: null });
+  }
+  const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+  for (const u of w.updates) {
+    const t = tasks.get(u.id);
+    if (!t) continue;
+    const p = u.props;
+    if (typeof p.status === 'string') t.status = p.status as EngineTaskStatus;
+    if ('claim' in p) t.claim = (p.claim as string | null) ?? null;
+    if ('output' in p) t.output = refs.has(t.stepId) ? ((p.output as string | null) ?? null) : null;
+    t.attempt = num(p.attempt) ?? t.attempt;
+    t.tries = num(p.tries) ?? t.tries;
+    if ('itemIndex' in p) t.itemIndex = num(p.itemIndex) ?? null;
+  }
+  const run = { ...loaded.run, lastSeq: loaded.run.lastSeq + w.events.length };
+  if (typeof w.runProps.status === 'string') run.status = w.runProps.status;
+  if (typeof w.runProps.costUSD === 'number') run.costUSD = w.runProps.costUSD;
+  return { run, tasks: [...tasks.values()] };
+}
+
+function rememberState(scope: Scope, state: RunState): void {
+  const key = stateKey(scope, state.run.id);
+  if (TERMINAL_RUN.includes(state.run.status)) {
+    runStates.delete(key);
+    return;
+  }
+  if (runStates.size >= MAX_CACHED_STATES) runStates.clear();
+  runStates.set(key, state);
+}
+
 function toLockedRun(row: Record<string, unknown>): LockedRun {
   return {
     ...(row as unknown as LockedRun),
     params: JSON.parse((row.params as string | null) ?? '{}'),
     initiatorRoles: (row.initiatorRoles as string[] | null) ?? [],
     costUSD: Number(row.costUSD ?? 0),
+    lastSeq: Number(row.lastSeq ?? 0),
   };
 }
 
-const RUN_VIEW = `r { .id, .status, .params, .initiatedBy, .initiatorRoles, .costUSD,
+const RUN_VIEW = `r { .id, .status, .params, .initiatedBy, .initiatorRoles, .costUSD, .lastSeq,
   versionId: r.workflowVersionId, deadlineAt: toString(r.deadlineAt) }`;
 
 /** Takes the run's write lock and reads it; null when the run is not in the scope. */
@@ -220,8 +277,15 @@ async function writePlan(
   runId: string,
   w: PlanWrite,
   at: Date,
-): Promise<void> {
-  const params = { ...scope, runId, at: dt(at) };
+  /** Write only if the run is still at this version (optimistic path); false when it moved. */
+  expectedSeq: number | null = null,
+): Promise<boolean> {
+  const params = {
+    ...scope,
+    runId,
+    at: dt(at),
+    expectedSeq: expectedSeq === null ? null : neo4j.int(expectedSeq),
+  };
   if (w.created.length > 0) {
     await tx.run(
       `UNWIND $created AS c
@@ -239,8 +303,10 @@ async function writePlan(
       { ...params, created: w.created },
     );
   }
-  await tx.run(
+  const written = await tx.run(
     `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
+     SET r._lock = true REMOVE r._lock
+     WITH r WHERE $expectedSeq IS NULL OR coalesce(r.lastSeq, 0) = $expectedSeq
      CALL (r) {
        UNWIND $updates AS u
        MATCH (t:Task {id: u.id, tenantId: $tenantId, environment: $environment, region: $region})
@@ -263,9 +329,11 @@ async function writePlan(
        CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: 'evt_' + randomUUID(), tenantId: r.tenantId,
          environment: r.environment, region: r.region, runId: r.id, seq: base + 1 + i, at: $at, createdAt: $at,
          type: ev.type, subjectId: ev.subjectId, from: ev.from, to: ev.to, message: ev.message, actor: null})
-     }`,
+     }
+     RETURN r.lastSeq AS lastSeq`,
     { ...params, updates: w.updates, receipts: w.receipts, runProps: w.runProps, events: w.events },
   );
+  return written.records.length > 0;
 }
 
 /**
@@ -489,7 +557,9 @@ export async function advanceRun(
   at: Date,
   eager?: EagerOptions,
 ): Promise<AdvanceResult> {
-  return graph.write(async (tx) => {
+  let committed: RunState | null = null;
+  const result = await graph.write(async (tx): Promise<AdvanceResult> => {
+    committed = null;
     const loaded = await loadLocked(tx, scope, runId);
     if (!loaded) throw new AppError('NOT_FOUND', 'run not found', { field: ['runId'] });
     const { run } = loaded;
@@ -512,8 +582,11 @@ export async function advanceRun(
     const planned = await planInto(tx, scope, loaded, w, at);
     const { dispatch, claimed } = await eagerize(tx, scope, loaded, w, planned.dispatch, at, eager);
     await writePlan(tx, scope, runId, w, at);
+    committed = stateAfter(loaded, w, (await versionOf(tx, scope, run.versionId)).refs);
     return { status: planned.status, deadlineAt: run.deadlineAt, dispatch, claimed };
   });
+  if (committed) rememberState(scope, committed);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,6 +781,13 @@ export interface TaskOutcome {
   runStatus: string | null;
 }
 
+export interface CompletedStep {
+  task: Pick<ClaimedTask, 'ref' | 'claim' | 'idempotencyKey'>;
+  output: unknown;
+  costUSD: number;
+  actor: string;
+}
+
 /**
  * Records a step's result (with its cost, a Receipt with the output's digest, and the timeline
  * event) and advances the run, in one transaction.
@@ -718,15 +798,76 @@ export async function completeTask(
   result: { output: unknown; costUSD: number; at: Date; actor: string },
   eager?: EagerOptions,
 ): Promise<TaskOutcome> {
-  const { at } = result;
-  const out = await finishClaimed(graph, task, at, async (tx, loaded, self, w) => {
-    const output = JSON.stringify(result.output ?? null);
+  const { recorded, ...rest } = await completeTasks(
+    graph,
+    task.ref,
+    [{ task, output: result.output, costUSD: result.costUSD, actor: result.actor }],
+    result.at,
+    eager,
+  );
+  return { ...rest, recorded: recorded[0] === true };
+}
+
+/**
+ * Records several results of one run in one transaction — one lock, one load, one plan, one
+ * write — so a wide fan-out's completions do not queue one by one on the run's lock. Each
+ * result is recorded only if its task is still RUNNING under its claim.
+ */
+export async function completeTasks(
+  graph: Graph,
+  scope: Scope & { runId: string },
+  steps: CompletedStep[],
+  at: Date,
+  eager?: EagerOptions,
+): Promise<Omit<TaskOutcome, 'recorded'> & { recorded: boolean[] }> {
+  const key = stateKey(scope, scope.runId);
+  let committed: RunState | null = null;
+  const out = await graph.write(async (tx) => {
+    committed = null;
+    const cached = runStates.get(key);
+    if (cached) {
+      // Optimistic: plan from this worker's last view and write only if the run has not moved.
+      const attempt = await completeOn(tx, scope, cloneState(cached), steps, at, eager, cached.run.lastSeq);
+      if (attempt) {
+        committed = attempt.state;
+        return attempt.result;
+      }
+      runStates.delete(key);
+    }
+    const loaded = await loadLocked(tx, scope, scope.runId);
+    if (!loaded) return { recorded: steps.map(() => false), dispatch: [], claimed: [], runStatus: null };
+    const done = await completeOn(tx, scope, loaded, steps, at, eager, null);
+    committed = done?.state ?? null;
+    return done?.result ?? { recorded: steps.map(() => false), dispatch: [], claimed: [], runStatus: null };
+  });
+  if (committed) rememberState(scope, committed);
+  return out;
+}
+
+/**
+ * Applies results to a run state, plans, and writes (guarded by `expectedSeq` when the state
+ * came from memory). Null when the guarded write found the run changed, or nothing applied.
+ */
+async function completeOn(
+  tx: ManagedTransaction,
+  scope: Scope & { runId: string },
+  loaded: { run: LockedRun; tasks: TaskRow[]; refsLoaded: boolean },
+  steps: CompletedStep[],
+  at: Date,
+  eager: EagerOptions | undefined,
+  expectedSeq: number | null,
+): Promise<{ result: Omit<TaskOutcome, 'recorded'> & { recorded: boolean[] }; state: RunState } | null> {
+  const w = emptyWrite();
+  const recorded = steps.map((step) => {
+    const self = loaded.tasks.find((t) => t.id === step.task.ref.taskId);
+    if (!self || self.status !== 'RUNNING' || self.claim !== step.task.claim) return false;
+    const output = JSON.stringify(step.output ?? null);
     w.updates.push({
       id: self.id,
       props: {
         status: 'SUCCEEDED',
         output,
-        costUSD: result.costUSD,
+        costUSD: step.costUSD,
         finishedAt: dt(at),
         claim: null,
         leaseUntil: null,
@@ -736,29 +877,43 @@ export async function completeTask(
     });
     w.receipts.push({
       taskId: self.id,
-      digest: digestOf({ idempotencyKey: task.idempotencyKey, output: result.output ?? null }),
-      payload: JSON.stringify({ idempotencyKey: task.idempotencyKey, costUSD: result.costUSD }),
-      actor: result.actor,
+      digest: digestOf({ idempotencyKey: step.task.idempotencyKey, output: step.output ?? null }),
+      payload: JSON.stringify({ idempotencyKey: step.task.idempotencyKey, costUSD: step.costUSD }),
+      actor: step.actor,
     });
-    w.runProps.costUSD = loaded.run.costUSD + result.costUSD;
+    loaded.run.costUSD += step.costUSD;
     w.events.push(statusEvent(self.id, 'RUNNING', 'SUCCEEDED'));
     self.status = 'SUCCEEDED';
     self.output = output;
-    if (loaded.run.status !== 'RUNNING') return { dispatch: [], claimed: [], status: loaded.run.status };
-    const planned = await planInto(tx, task.ref, loaded, w, at);
-    return {
-      ...(await eagerize(tx, task.ref, loaded, w, planned.dispatch, at, eager)),
+    self.claim = null;
+    return true;
+  });
+  if (!recorded.includes(true)) {
+    // From memory, "not recorded" may just mean the view is stale: let the caller load.
+    return expectedSeq === null
+      ? { result: { recorded, dispatch: [], claimed: [], runStatus: null }, state: { ...loaded } }
+      : null;
+  }
+  w.runProps.costUSD = loaded.run.costUSD;
+  let result: { dispatch: Dispatch[]; claimed: ClaimedTask[]; status: string } = {
+    dispatch: [],
+    claimed: [],
+    status: loaded.run.status,
+  };
+  if (loaded.run.status === 'RUNNING') {
+    const planned = await planInto(tx, scope, loaded, w, at);
+    if (expectedSeq !== null && w.created.length > 0) return null; // fan-out: take the locked path
+    result = {
+      ...(await eagerize(tx, scope, loaded, w, planned.dispatch, at, eager)),
       status: planned.status,
     };
-  });
-  return out.recorded
-    ? {
-        recorded: true,
-        dispatch: out.value.dispatch,
-        claimed: out.value.claimed,
-        runStatus: out.value.status,
-      }
-    : { recorded: false, dispatch: [], claimed: [], runStatus: null };
+  }
+  if (!(await writePlan(tx, scope, scope.runId, w, at, expectedSeq))) return null;
+  const version = await versionOf(tx, scope, loaded.run.versionId);
+  return {
+    result: { recorded, dispatch: result.dispatch, claimed: result.claimed, runStatus: result.status },
+    state: stateAfter(loaded, w, version.refs),
+  };
 }
 
 export interface StepFailure {

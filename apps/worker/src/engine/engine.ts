@@ -2,8 +2,9 @@ import { parseDuration, type Scope } from '@maestro/domain';
 import {
   advanceRun,
   type ClaimedTask,
+  type CompletedStep,
   claimTask,
-  completeTask,
+  completeTasks,
   type Dispatch,
   type EagerOptions,
   expireRun,
@@ -227,6 +228,77 @@ async function signalCancel(deps: EngineDeps, runId: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Completion batching: results of one run's steps are recorded together.
+
+interface RunQueue {
+  pending: {
+    step: CompletedStep;
+    resolve(v: { recorded: boolean; runStatus: string | null }): void;
+    reject(e: unknown): void;
+  }[];
+  busy: boolean;
+}
+const completionQueues = new WeakMap<EngineDeps, Map<string, RunQueue>>();
+
+/**
+ * Records a step result. The first result of a run is written at once; results of the same run
+ * that arrive while that write is in flight are written together by the next transaction (one
+ * lock, one plan), so a wide fan-out does not queue its completions one by one on the run lock.
+ */
+function completeBatched(
+  deps: EngineDeps,
+  step: CompletedStep,
+): Promise<{ recorded: boolean; runStatus: string | null }> {
+  let queues = completionQueues.get(deps);
+  if (!queues) {
+    queues = new Map();
+    completionQueues.set(deps, queues);
+  }
+  const runId = step.task.ref.runId;
+  const queue = queues.get(runId) ?? { pending: [], busy: false };
+  queues.set(runId, queue);
+  return new Promise((resolve, reject) => {
+    queue.pending.push({ step, resolve, reject });
+    if (!queue.busy) void flushCompletions(deps, queues, runId, queue);
+  });
+}
+
+async function flushCompletions(
+  deps: EngineDeps,
+  queues: Map<string, RunQueue>,
+  runId: string,
+  queue: RunQueue,
+): Promise<void> {
+  queue.busy = true;
+  try {
+    while (queue.pending.length > 0) {
+      const batch = queue.pending.splice(0, 500);
+      const { ref } = (batch[0] as RunQueue['pending'][number]).step.task;
+      const scope = { tenantId: ref.tenantId, environment: ref.environment, region: ref.region, runId };
+      try {
+        const out = await withEager(deps, (eager) =>
+          completeTasks(
+            deps.graph,
+            scope,
+            batch.map((b) => b.step),
+            deps.clock(),
+            eager,
+          ),
+        );
+        await dispatchTasks(deps, ref, runId, out.dispatch);
+        startEager(deps, out.claimed);
+        batch.forEach((b, i) => b.resolve({ recorded: out.recorded[i] === true, runStatus: out.runStatus }));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+  } finally {
+    queue.busy = false;
+    if (queue.pending.length === 0) queues.delete(runId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Executor: task.execute.
 
 /** Moves the job back to delayed until `at` (never counts as an attempt). */
@@ -356,16 +428,12 @@ async function runClaimed(deps: EngineDeps, task: ClaimedTask, holder: string): 
       const parked = await parkTask(graph, task, result.wait, clock());
       return { waiting: parked.approvalId };
     }
-    const outcome = await withEager(deps, (eager) =>
-      completeTask(
-        graph,
-        task,
-        { output: result.output, costUSD: result.costUSD ?? 0, at: clock(), actor: deps.options.workerId },
-        eager,
-      ),
-    );
-    await dispatchTasks(deps, ref, ref.runId, outcome.dispatch);
-    startEager(deps, outcome.claimed);
+    const outcome = await completeBatched(deps, {
+      task,
+      output: result.output,
+      costUSD: result.costUSD ?? 0,
+      actor: deps.options.workerId,
+    });
     return { recorded: outcome.recorded, run: outcome.runStatus };
   } catch (error) {
     await releaseClaim(graph, task, clock()).catch(() => {});
@@ -390,6 +458,8 @@ const LIVE_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-child
 export async function reconcile(
   deps: EngineDeps,
   graceMs = deps.options.reconcileGraceMs,
+  /** The first pass of a (re)started worker. */
+  startup = false,
 ): Promise<{
   runs: number;
   expired: number;
@@ -421,7 +491,10 @@ export async function reconcile(
     const job = await queue.getJob(jobId);
     const state = job ? await job.getState() : 'missing';
     if (LIVE_STATES.has(state)) continue;
-    if (state === 'active' && t.status === 'QUEUED') continue; // a worker is claiming it now
+    // Active and QUEUED: a worker is claiming it now — unless that worker was this worker id's
+    // previous incarnation (start-up), whose lock would only expire after lockDuration.
+    const orphaned = startup && job?.processedBy === deps.options.workerId;
+    if (state === 'active' && t.status === 'QUEUED' && !orphaned) continue;
     let id = jobId;
     if (job && state !== 'active') {
       await job.remove().catch(() => {
