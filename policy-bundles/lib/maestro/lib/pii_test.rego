@@ -58,3 +58,30 @@ test_sensitive_keys if {
 }
 
 test_plain_text_is_clean if pii.markers("deploy api and web to staging on 2025-10-13") == set()
+
+test_aws_session_key if pii.markers("ASIAIOSFODNN7EXAMPLE") == {"AWS access key"}
+
+# The screens in front of the patterns never hide a match: case variants, the non-ASCII case
+# variants of k and s, patterns inside longer text.
+test_screens_keep_every_match if {
+	pii.markers("BeArEr ABCDEFGHIJKLMNOPQRSTUVWX") == {"bearer token"}
+	pii.markers("id 078-05-1120-99") == {"US social security number"}
+	pii.markers("a@b.cc") == {"email address"}
+	pii.sensitive("api_\u212aey")
+	pii.sensitive("\u017f\u017fn")
+	pii.sensitive("CLIENT-\u017fECRET")
+	pii.sensitive("Private-Key")
+}
+
+test_screens_turn_away_ordinary_text if {
+	not pii.may_hold_markers("2026-11-21")
+	pii.may_hold_markers("a@b")
+	pii.may_hold_markers("12345678901")
+	not pii.screen("US social security number", "2026-11-21T10:00:00Z")
+	not pii.screen("US social security number", "550e8400-e29b-41d4-a716-446655440000")
+	not pii.card_screen("order 12-34")
+	not pii.sensitive_screen("day")
+	not pii.sensitive_screen("tables")
+	not pii.sensitive_screen("password2")
+	not pii.digits_only("")
+}

@@ -38,6 +38,7 @@ import data.maestro.lib.pii
 findings contains [where(path), kind] if {
 	walk(input.subject.params, [path, value])
 	is_string(value)
+	pii.may_hold_markers(value) # markers' own first screen, here so a clean string costs no call
 	some kind in pii.markers(value)
 }
 
