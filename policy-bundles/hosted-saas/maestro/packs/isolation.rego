@@ -29,7 +29,7 @@ workflow := input.subject.workflow
 environment := input.request.environment
 
 deny contains "environment_isolation: the request names no environment (request.environment); every request must be scoped to one" if {
-	input.action in helpers.workflow_actions
+	helpers.workflow_action
 	not environment_named
 }
 
@@ -37,7 +37,7 @@ deny contains concat("", [
 	"environment_isolation: workflow ", workflow_name, " belongs to the ", workflow.environment,
 	" environment; a ", environment, " request may not touch it",
 ]) if {
-	input.action in helpers.workflow_actions
+	helpers.workflow_action
 	helpers.present(environment)
 	helpers.present(workflow.environment)
 	workflow.environment != environment

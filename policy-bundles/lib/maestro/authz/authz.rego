@@ -68,7 +68,7 @@ deny contains "no_rule: the request names no action" if not action_named
 # An action no rule covers.
 deny contains concat("", ["no_rule: no policy rule covers the action \"", input.action, "\""]) if {
 	helpers.present(input.action)
-	not input.action in roles.known_actions
+	not helpers.known_action
 }
 
 # A known action the actor's roles do not grant.
@@ -76,14 +76,14 @@ deny contains concat("", [
 	"rbac_denied: ", holding, " may not ", input.action,
 	" (it needs one of: ", helpers.join(roles.holders(input.action)), ")",
 ]) if {
-	input.action in roles.known_actions
+	helpers.known_action
 	not allow
 	holding := held_roles_text
 }
 
 # ABAC: the actor must belong to the tenant the request is about.
 deny contains concat("", ["rbac_denied: you belong to tenant ", input.actor.tenant, ", not to tenant ", input.tenant.id]) if {
-	input.action in helpers.tenant_actions
+	helpers.tenant_action
 	helpers.present(input.actor.tenant)
 	helpers.present(input.tenant.id)
 	input.actor.tenant != input.tenant.id
@@ -92,7 +92,7 @@ deny contains concat("", ["rbac_denied: you belong to tenant ", input.actor.tena
 # Profiles that require the binding (hosted-saas) deny tenant actions that do not state it.
 deny contains "rbac_denied: the request does not bind you to a tenant (actor.tenant and tenant.id are required)" if {
 	data.maestro.config.authz.require_tenant_binding == true
-	input.action in helpers.tenant_actions
+	helpers.tenant_action
 	not tenant_bound
 }
 

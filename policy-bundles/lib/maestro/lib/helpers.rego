@@ -14,6 +14,21 @@ tenant_actions := roles.known_actions - {"create_tenant"}
 # to an environment; membership management (tenant-wide) is not.
 workflow_actions := tenant_actions - {"manage_members"}
 
+# The request's action (input.action) classified once per decision, for the packs: the same as
+# `input.action in roles.known_actions`, `in tenant_actions` and `in workflow_actions`, without
+# building those sets in every evaluation (the wasm bundle memoizes rules per evaluation only).
+known_action if roles.known(input.action)
+
+tenant_action if {
+	known_action
+	input.action != "create_tenant"
+}
+
+workflow_action if {
+	tenant_action
+	input.action != "manage_members"
+}
+
 # True for a string with something other than whitespace in it.
 present(x) if {
 	is_string(x)

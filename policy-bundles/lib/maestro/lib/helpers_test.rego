@@ -1,6 +1,7 @@
 package maestro.lib.helpers_test
 
 import data.maestro.lib.helpers
+import data.maestro.lib.roles
 
 test_usd_formats_cents if {
 	helpers.usd(3.27) == "$3.27"
@@ -41,4 +42,14 @@ test_action_groups if {
 	"manage_members" in helpers.tenant_actions
 	not "manage_members" in helpers.workflow_actions
 	"step_egress" in helpers.workflow_actions
+}
+
+# The classification of input.action agrees with the sets, over every known action and others.
+test_action_classification_matches_the_sets if {
+	candidates := roles.known_actions | {"drop_tables", "", "READ"}
+	{a | some a in candidates; helpers.known_action with input.action as a} == roles.known_actions
+	{a | some a in candidates; helpers.tenant_action with input.action as a} == helpers.tenant_actions
+	{a | some a in candidates; helpers.workflow_action with input.action as a} == helpers.workflow_actions
+	not helpers.known_action with input.action as 7
+	not helpers.known_action with input as {}
 }

@@ -26,6 +26,13 @@ role_actions := {
 # Every action some rule of the policy plane knows about. Anything else has no rule: denied.
 known_actions := {action | some actions in role_actions; some action in actions}
 
+# `action in known_actions` without building that set: the wasm bundle builds a rule's set in
+# every evaluation. Decisions ask through helpers.known_action, once per evaluation.
+known(action) if {
+	some actions in role_actions
+	action in actions
+}
+
 # The roles of an actor: the strings of an array (anything else, e.g. a bare string, is no roles).
 of(actor_roles) := [r | some r in actor_roles; is_string(r)] if is_array(actor_roles)
 
@@ -33,7 +40,8 @@ else := []
 
 # True when one of the roles may take the action.
 allows(actor_roles, action) if {
-	some role in of(actor_roles)
+	is_array(actor_roles)
+	some role in actor_roles
 	action in role_actions[role]
 }
 

@@ -9,6 +9,11 @@ test_known_actions_are_the_contract_actions if {
 	}
 }
 
+test_known_matches_known_actions if {
+	{a | some a in (roles.known_actions | {"drop_tables", "", "READ"}); roles.known(a)} == roles.known_actions
+	not roles.known(json.unmarshal("7"))
+}
+
 test_of_keeps_only_strings_of_an_array if {
 	roles.of(["admin", 7, "viewer"]) == ["admin", "viewer"]
 	roles.of("admin") == []
@@ -19,6 +24,9 @@ test_allows if {
 	roles.allows(["viewer", "composer"], "publish_workflow")
 	not roles.allows(["viewer"], "publish_workflow")
 	not roles.allows("admin", "read")
+	not roles.allows({"x": "admin"}, "read")
+	not roles.allows(["admin", 7], "create_tenant")
+	roles.allows([7, "admin"], "read")
 }
 
 test_holders_are_sorted if {

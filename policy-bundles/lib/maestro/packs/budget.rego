@@ -92,7 +92,7 @@ deny contains concat("", [
 ]) if {
 	input.action == "start_workflow"
 	budget_stated
-	helpers.amount(estimate)
+	estimated
 	projected_cents > limit_cents
 }
 
@@ -102,8 +102,8 @@ deny contains concat("", [
 	helpers.usd(cap), " per-run cap of this profile",
 ]) if {
 	input.action == "start_workflow"
-	helpers.amount(estimate)
 	cap := data.maestro.config.budget.max_run_usd
+	estimated
 	estimate_cents > helpers.cents(cap)
 }
 
@@ -115,11 +115,12 @@ warn contains concat("", [
 ]) if {
 	input.action == "start_workflow"
 	budget_stated
-	helpers.amount(estimate)
+	estimated
 	projected_cents <= limit_cents
 	projected_cents >= round(alert_threshold * daily_cents)
 }
 
+# (Rules, not function calls, in the bodies above: a rule is evaluated once per decision.)
 estimated if helpers.amount(estimate)
 
 budget_stated if {

@@ -39,7 +39,7 @@ deny contains concat("", [
 	"residency_mismatch: workflow ", workflow_name, " is pinned to region ", workflow.region,
 	" but the request comes from ", request_region_text, "; send it from ", workflow.region,
 ]) if {
-	input.action in helpers.workflow_actions
+	helpers.workflow_action
 	workflow_region_known
 	not same_region
 }
@@ -57,7 +57,7 @@ deny contains concat("", [
 	"residency_mismatch: the tenant's data is pinned to ", helpers.join(allowed_regions),
 	"; requests from ", request_region_text, " are not allowed",
 ]) if {
-	input.action in helpers.workflow_actions
+	helpers.workflow_action
 	count(allowed_regions) > 0
 	not request_region_allowed
 }
@@ -65,7 +65,7 @@ deny contains concat("", [
 # Profiles that require pinning (hosted-saas) deny tenants without allowed regions.
 deny contains "residency_mismatch: the tenant has no allowed regions (tenant.residency.allowedRegions); this profile requires every tenant to pin its data to a region" if {
 	data.maestro.config.residency.require_allowed_regions == true
-	input.action in helpers.workflow_actions
+	helpers.workflow_action
 	count(allowed_regions) == 0
 }
 
