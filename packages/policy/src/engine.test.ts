@@ -166,7 +166,7 @@ describe('createPolicyEngine: decisions', () => {
     const d = await engine.decide('start_workflow', startInput({ costUSD: 250.5, region: 'us-east-1' }));
     expect(d.allow).toBe(false);
     expect(d.reasons).toEqual([
-      'budget_exceeded: estimate 250.5 USD exceeds the remaining 100 USD',
+      'budget_exceeded: estimate $250.50 exceeds the remaining $100.00',
       VERBATIM_REASON,
     ]);
     await engine.close();

@@ -104,6 +104,11 @@ describe('createRemotePolicyEngine against a real OPA server', () => {
       ['start_workflow', startInput({ environment: 'prod' })],
       ['start_workflow', startInput({ roles: ['viewer'] })],
       ['start_workflow', startInput({ costUSD: 250.5, region: 'us-east-1' })],
+      // Amounts whose %v differs: Go prints 1e-06 and 1e-07 where JavaScript prints 0.000001 and 1e-7.
+      [
+        'start_workflow',
+        { ...startInput({ costUSD: 0.000001 }), tenant: { id: 'tnt_1', budget: { remainingUSD: 1e-7 } } },
+      ],
       ['manage_members', startInput({ roles: ['admin'] })],
     ];
     for (const [action, input] of inputs) {
@@ -117,7 +122,7 @@ describe('createRemotePolicyEngine against a real OPA server', () => {
     expect(prod).toMatchObject({ allow: true, requiresApproval: true, approval: { count: 2 } });
     expect(remote.bundle).toEqual({ profile: 'internal', revision: 'remote', digest: 'remote' });
     expect(prod.bundle).toEqual({ profile: 'internal', revision: 'remote', digest: 'remote' });
-    expect(remote.stats()).toMatchObject({ decisions: 7, pdpUnavailable: 0 });
+    expect(remote.stats()).toMatchObject({ decisions: 8, pdpUnavailable: 0 });
     await Promise.all([remote.close(), local.close()]);
   });
 

@@ -76,16 +76,25 @@ approval := {"count": 2, "roles": ["approver", "tenant_admin"]} if requires_appr
 
 reasons contains "no_actor: the input names no actor" if not input.actor
 
-# concat, not %v: opa-wasm's sprintf prints arrays as "a,b" where OPA prints ["a", "b"].
-reasons contains sprintf("role_denied: role(s) %s may not %s", [concat(", ", input.actor.roles), input.action]) if {
+# Reasons are built with concat, never sprintf: opa-wasm's sprintf is JavaScript's, so %v gives
+# "a,b" for an array where OPA gives ["a", "b"], and 0.000001 or 1e-7 where OPA gives 1e-06 and
+# 1e-07; the remote adapter's test checks that both engines give the same reasons.
+reasons contains concat("", ["role_denied: role(s) ", concat(", ", input.actor.roles), " may not ", input.action]) if {
 	input.actor
 	not role_ok
 }
 
-reasons contains sprintf(
-	"budget_exceeded: estimate %v USD exceeds the remaining %v USD",
-	[input.subject.estimate.costUSD, input.tenant.budget.remainingUSD],
-) if budget_exceeded
+reasons contains concat("", [
+	"budget_exceeded: estimate ", usd(input.subject.estimate.costUSD),
+	" exceeds the remaining ", usd(input.tenant.budget.remainingUSD),
+]) if budget_exceeded
+
+# A non-negative amount in dollars and cents, from whole cents: 250.5 -> "$250.50".
+usd(x) := concat("", ["$", format_int(whole, 10), ".", substring(padded, count(padded) - 2, 2)]) if {
+	all_cents := round(x * 100)
+	whole := floor(all_cents / 100)
+	padded := concat("", ["0", format_int(all_cents - (whole * 100), 10)])
+}
 
 reasons contains ${JSON.stringify(VERBATIM_REASON)} if wrong_region
 
@@ -127,7 +136,7 @@ x = 1 if input.boom
 
 x = 2 if input.boom
 
-reasons contains sprintf("role(s) %s may not %s", [concat(", ", input.actor.roles), input.action]) if not allow
+reasons contains concat("", ["role(s) ", concat(", ", input.actor.roles), " may not ", input.action]) if not allow
 
 decision := {"allow": allow, "reasons": [r | some r in reasons]}
 `;
