@@ -142,6 +142,8 @@ try {
   const state = join(ROOT, '.maestro');
   writeFileSync(join(state, 'demo-tenant-id'), demoId);
   writeFileSync(join(state, 'demo-tenant-name'), DEMO_TENANT);
+  // npm start's worker serves the seeded tenants (not the throwaway tenants of test runs).
+  writeFileSync(join(state, 'seeded-tenant-ids'), [...ids.values()].join(','));
   writeFileSync(
     join(state, 'demo-users'),
     Object.entries(usersOf(DEMO_TENANT))

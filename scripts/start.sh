@@ -42,6 +42,10 @@ launch() { # name cmd...
   PIDS+=($!)
 }
 launch api npm run --silent start -w @maestro/api
+# The dev worker reconciles the seeded tenants only, so leftovers of test runs in the same graph
+# are not picked up; set MAESTRO_WORKER_TENANTS= (empty) to serve every tenant.
+export MAESTRO_WORKER_TENANTS="${MAESTRO_WORKER_TENANTS-$(cat "$ROOT/.maestro/seeded-tenant-ids" 2>/dev/null)}"
+export MAESTRO_WORKER_ID="${MAESTRO_WORKER_ID:-dev-worker-$(hostname)}"
 launch worker npm run --silent start -w @maestro/worker
 launch switchboard npm run --silent start -w @maestro/switchboard
 

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTenant, type MemberRoleName, setMember } from '@maestro/db';
+import { jobs } from '@maestro/queue';
 import { loadServiceEnv, REPO_ROOT, uniqueName } from '@maestro/testing';
 import { closeApiResources, createApiResources } from '../src/api-instance.ts';
 import { signDevToken } from '../src/auth.ts';
@@ -37,6 +38,9 @@ export async function startApi(overrides: Record<string, string> = {}): Promise<
     // The 50 ms production deadline is a guard for a healthy host; on a loaded 2-core CI box a
     // GC pause would turn into random denials. Deadline behaviour is tested in packages/policy.
     MAESTRO_POLICY_DEADLINE_MS: '2000',
+    // Jobs this API enqueues (run wake-ups) go to test-private queues, emptied on close, so they
+    // never reach a developer's running worker.
+    MAESTRO_QUEUE_PREFIX: uniqueName('apitest'),
     ...overrides,
   });
   const resources = await createApiResources(env, REPO_ROOT);
@@ -78,6 +82,16 @@ export async function startApi(overrides: Record<string, string> = {}): Promise<
     },
     async close() {
       await server.stop();
+      const redisUp = await resources.queue.ping().then(
+        () => true,
+        () => false,
+      );
+      for (const name of redisUp ? Object.values(jobs).map((j) => j.queue) : []) {
+        await resources.queue
+          .queue(name)
+          .obliterate({ force: true })
+          .catch(() => {});
+      }
       await closeApiResources(resources);
     },
   };
