@@ -16,6 +16,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { startApi } from '../apps/api/test/api-harness.ts';
 import { startWorkers } from '../apps/worker/src/workers.ts';
+import { benchEngine } from './engine.ts';
 import { benchGraphScale, printGraphScale } from './graph-scale.ts';
 import { benchPolicy } from './policy.ts';
 import { type Comparison, compare, measure, printTable } from './stats.ts';
@@ -110,9 +111,10 @@ async function benchGraph() {
   await graph.close();
 }
 
-// BENCH_SUITE=skeleton | graph-scale | all (default). BENCH_SCALE=small: 5,000 runs instead of 100,000.
+// BENCH_SUITE=skeleton | engine | graph-scale | all (default). BENCH_SCALE=small: 5,000 runs instead of 100,000.
 const suite = process.env.BENCH_SUITE ?? 'all';
-if (!['all', 'skeleton', 'graph-scale'].includes(suite)) throw new Error(`unknown BENCH_SUITE ${suite}`);
+if (!['all', 'skeleton', 'engine', 'graph-scale'].includes(suite))
+  throw new Error(`unknown BENCH_SUITE ${suite}`);
 const dir = join(REPO_ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -131,7 +133,7 @@ function commitOf(): string {
   }
 }
 
-if (suite !== 'graph-scale') {
+if (suite === 'all' || suite === 'skeleton') {
   await benchWhoami();
   await benchQueue();
   await benchGraph();
@@ -142,7 +144,31 @@ if (suite !== 'graph-scale') {
   writeFileSync(file, JSON.stringify({ suite: 'skeleton', ...meta(), n: N, rows }, null, 2));
   console.log(`\nwrote ${file}`);
 }
-if (suite !== 'skeleton') {
+if (suite === 'all' || suite === 'engine') {
+  const result = await benchEngine();
+  console.log('\nengine');
+  printTable(result.rows, { width: 64, showN: true });
+  const f = (x: number) => x.toFixed(1);
+  console.log(
+    `chain: ${f(result.chain.p50Ms)} ms for ${result.chain.steps} steps = ${f(result.chain.perStepOverheadMs)} ms/step, ` +
+      `${result.chain.ratioP50.toFixed(2)}x bare BullMQ (target < 400 ms, <= 3x)`,
+  );
+  console.log(`starts: ${result.starts.runs} runs created in ${f(result.starts.allStartedInMs)} ms`);
+  const s = result.sustained;
+  console.log(
+    `sustained (one worker process, ${result.cores} cores, ${f(s.seconds)} s): ${f(s.stepsPerSecond)} steps/s ` +
+      `(${s.steps} steps; target >= 1000), baseline bare BullMQ no-op ${f(s.baselineStepsPerSecond)} jobs/s; ` +
+      `worker RSS max ${f(s.rssMaxMB)} MB, end ${f(s.rssEndMB)} MB`,
+  );
+  console.log(
+    `resume after kill -9 (restart -> first task finished, n=${result.resume.n}): p50 ${f(result.resume.p50)} ms, ` +
+      `p95 ${f(result.resume.p95)} ms, p99 ${f(result.resume.p99)} ms (target < 5000 ms)`,
+  );
+  const file = join(dir, `engine-${stamp}.json`);
+  writeFileSync(file, JSON.stringify({ suite: 'engine', ...meta(), ...result }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+if (suite === 'all' || suite === 'graph-scale') {
   const result = await benchGraphScale();
   printGraphScale(result);
   const file = join(dir, `graph-scale-${stamp}.json`);

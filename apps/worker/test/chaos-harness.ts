@@ -3,18 +3,17 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { digestOf, initialTasks, newId, parseManifest, type Scope, validateParams } from '@maestro/domain';
-import {
-  createGraph,
-  createRun,
-  type Graph,
-  getRuns,
-  getTasksForRuns,
-  saveWorkflowVersion,
-  type TaskRecord,
-} from '@maestro/graph';
+import { digestOf, type Scope } from '@maestro/domain';
+import { createGraph, type Graph, getRuns, getTasksForRuns, type TaskRecord } from '@maestro/graph';
 import { createProducer, createRedis, type Producer } from '@maestro/queue';
-import { loadServiceEnv, REPO_ROOT, uniqueName, uniqueTenantId } from '@maestro/testing';
+import {
+  createPendingRun,
+  loadServiceEnv,
+  publishManifest,
+  REPO_ROOT,
+  uniqueName,
+  uniqueTenantId,
+} from '@maestro/testing';
 
 /**
  * Kill-and-resume harness (seed 001 ship gate): runs of a 10-step fan-out/fan-in workflow whose
@@ -156,6 +155,49 @@ async function startCounter(): Promise<{ url: string; requests: CounterRequest[]
   return { url: `http://127.0.0.1:${port}`, requests, server };
 }
 
+/**
+ * A worker *process* as deployed (`node --import tsx apps/worker/src/main.ts`) on the given Redis
+ * and queue prefix, serving one tenant; `ready` resolves when it logs "worker ready".
+ */
+export function spawnWorkerProcess(options: {
+  redisUrl: string;
+  queuePrefix: string;
+  tenantId: string;
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}): { child: ChildProcess; ready: Promise<void> } {
+  const env = loadServiceEnv();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'apps/worker/src/main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      REDIS_URL: options.redisUrl,
+      NEO4J_URI: env.NEO4J_URI,
+      NEO4J_USER: env.NEO4J_USER,
+      NEO4J_PASSWORD: env.NEO4J_PASSWORD,
+      DATABASE_URL: env.DATABASE_URL,
+      MAESTRO_QUEUE_PREFIX: options.queuePrefix,
+      MAESTRO_WORKER_TENANTS: options.tenantId,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('worker ready')) resolve();
+      if (out.length > 100_000) out = out.slice(-10_000);
+    });
+    child.stderr?.on('data', (d: Buffer) => options.log?.(`worker stderr: ${d.toString().trim()}`));
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited (${code}) before ready: ${out.slice(-500)}`)),
+    );
+  });
+  return { child, ready };
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? (() => {});
   const env = loadServiceEnv();
@@ -177,77 +219,34 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const startupMs: number[] = [];
 
   const spawnWorker = async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'apps/worker/src/main.ts')], {
-      cwd: REPO_ROOT,
+    const spawnedAt = Date.now();
+    restartTimes.push(spawnedAt);
+    const started = spawnWorkerProcess({
+      redisUrl: redis.url,
+      queuePrefix: prefix,
+      tenantId: scope.tenantId,
       env: {
-        ...process.env,
-        REDIS_URL: redis.url,
-        NEO4J_URI: env.NEO4J_URI,
-        NEO4J_USER: env.NEO4J_USER,
-        NEO4J_PASSWORD: env.NEO4J_PASSWORD,
-        DATABASE_URL: env.DATABASE_URL,
-        MAESTRO_QUEUE_PREFIX: prefix,
-        MAESTRO_WORKER_TENANTS: scope.tenantId,
         MAESTRO_WORKER_ID: workerId,
         MAESTRO_TASK_CONCURRENCY: '16',
         MAESTRO_TENANT_TASK_LIMIT: '16',
         MAESTRO_LEASE_MS: '3000',
         MAESTRO_RECONCILE_MS: '1000',
         MAESTRO_POLICY_DEADLINE_MS: '2000',
-        LOG_LEVEL: 'info',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      log,
     });
-    const ready = new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('worker ready')) resolve();
-        if (out.length > 100_000) out = out.slice(-10_000);
-      });
-      child.stderr?.on('data', (d: Buffer) => log(`worker stderr: ${d.toString().trim()}`));
-      child.once('exit', (code) =>
-        reject(new Error(`worker exited (${code}) before ready: ${out.slice(-500)}`)),
-      );
-    });
-    worker = child;
-    const spawnedAt = Date.now();
-    restartTimes.push(spawnedAt);
-    await ready;
+    worker = started.child;
+    await started.ready;
     startupMs.push(Date.now() - spawnedAt);
   };
 
   try {
-    const parsed = parseManifest(MANIFEST.replaceAll('COUNTER', counter.url));
-    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('; '));
-    const saved = await saveWorkflowVersion(graph, scope, {
-      name: parsed.manifest.name,
-      version: parsed.manifest.version,
-      digest: parsed.digest,
-      manifest: parsed.manifest,
-      publishedBy: 'ken',
-      publishedByRoles: ['composer'],
-      publishedAt: new Date(),
-    });
+    const wf = await publishManifest(graph, scope, MANIFEST.replaceAll('COUNTER', counter.url));
     await spawnWorker();
     const runIds: string[] = [];
     const startRuns = async (count: number) => {
       for (let i = 0; i < count && runIds.length < options.runs; i++) {
-        const checked = validateParams(parsed.manifest, { n: runIds.length });
-        if (!checked.ok) throw new Error('params');
-        const runId = newId('Run');
-        await createRun(graph, scope, {
-          id: runId,
-          workflowVersionId: saved.versionId,
-          status: 'PENDING',
-          params: checked.values,
-          initiatedBy: 'ada',
-          initiatorRoles: ['operator'],
-          idempotencyKey: null,
-          estimatedCostUSD: null,
-          createdAt: new Date(),
-          tasks: initialTasks(parsed.manifest, parsed.digest, checked.values, () => newId('Task')),
-        });
+        const runId = await createPendingRun(graph, scope, wf, { n: runIds.length });
         // A lost wake-up (Redis flushed right after) is the reconciler's to find.
         await producer.enqueue('runAdvance', { ...scope, runId }).catch(() => {});
         runIds.push(runId);

@@ -1,3 +1,5 @@
+export type { PublishedManifest } from './engine-fixtures.ts';
+export { createPendingRun, publishManifest, waitForRun } from './engine-fixtures.ts';
 export { publishTestWorkflow } from './graph-fixtures.ts';
 export { uniqueName, uniqueTenantId } from './ids.ts';
 export type { ServiceEnv } from './service-env.ts';

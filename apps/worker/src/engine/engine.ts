@@ -287,7 +287,9 @@ async function flushCompletions(
         );
         await dispatchTasks(deps, ref, runId, out.dispatch);
         startEager(deps, out.claimed);
-        batch.forEach((b, i) => b.resolve({ recorded: out.recorded[i] === true, runStatus: out.runStatus }));
+        for (const [i, b] of batch.entries()) {
+          b.resolve({ recorded: out.recorded[i] === true, runStatus: out.runStatus });
+        }
       } catch (error) {
         for (const b of batch) b.reject(error);
       }

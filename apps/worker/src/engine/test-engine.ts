@@ -1,32 +1,27 @@
 import { join } from 'node:path';
-import {
-  AppError,
-  BUILTIN_STEP_TYPES,
-  initialTasks,
-  type Manifest,
-  newId,
-  parseManifest,
-  type Scope,
-  validateParams,
-} from '@maestro/domain';
+import { BUILTIN_STEP_TYPES, type Scope } from '@maestro/domain';
 import {
   createGraph,
-  createRun,
-  getRun,
   getTasksForRuns,
   listTimeline,
   type RunRecord,
-  saveWorkflowVersion,
   type TaskRecord,
   type TimelineEventRecord,
 } from '@maestro/graph';
 import { createPolicyEngine, type PolicyEngine } from '@maestro/policy';
 import { createProducer } from '@maestro/queue';
-import { loadServiceEnv, REPO_ROOT, uniqueName, uniqueTenantId } from '@maestro/testing';
+import {
+  createPendingRun,
+  loadServiceEnv,
+  type PublishedManifest,
+  publishManifest,
+  REPO_ROOT,
+  uniqueName,
+  uniqueTenantId,
+  waitForRun,
+} from '@maestro/testing';
 import { pino } from 'pino';
 import { type EngineResources, type RunningWorkers, startWorkers } from '../workers.ts';
-
-const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'REJECTED'];
 
 export interface TestEngine {
   scope: Scope;
@@ -96,24 +91,10 @@ export async function startTestEngine(
   };
   let workers = await launch();
   const defaultScope = scope;
-  const versions = new Map<string, string>();
+  const _versions = new Map<string, string>();
 
-  async function versionOf(scope: Scope, manifest: Manifest, digest: string): Promise<string> {
-    const key = `${scope.tenantId}/${manifest.name}@${manifest.version}`;
-    const known = versions.get(key);
-    if (known) return known;
-    const saved = await saveWorkflowVersion(graph, scope, {
-      name: manifest.name,
-      version: manifest.version,
-      digest,
-      manifest,
-      publishedBy: 'ken',
-      publishedByRoles: ['composer'],
-      publishedAt: new Date(),
-    });
-    versions.set(key, saved.versionId);
-    return saved.versionId;
-  }
+  const published = new Map<string, PublishedManifest>();
+  const knownStepTypes = [...BUILTIN_STEP_TYPES, ...(overrides.extraSteps ?? []).map((s) => s.uses)];
 
   return {
     scope,
@@ -127,44 +108,17 @@ export async function startTestEngine(
     queuePrefix,
     async start(source, params = {}, options = {}) {
       const scope = options.scope ?? defaultScope;
-      const parsed = parseManifest(source, {
-        knownStepTypes: [...BUILTIN_STEP_TYPES, ...(overrides.extraSteps ?? []).map((s) => s.uses)],
-      });
-      if (!parsed.ok) throw new AppError('VALIDATION', parsed.errors.map((e) => e.message).join('; '));
-      const checked = validateParams(parsed.manifest, params);
-      if (!checked.ok) throw new AppError('VALIDATION', checked.errors.map((e) => e.message).join('; '));
-      const versionId = await versionOf(scope, parsed.manifest, parsed.digest);
-      const runId = newId('Run');
-      await createRun(graph, scope, {
-        id: runId,
-        workflowVersionId: versionId,
-        status: 'PENDING',
-        params: checked.values,
-        initiatedBy: options.initiatedBy ?? 'ada',
-        initiatorRoles: ['operator'],
-        idempotencyKey: null,
-        estimatedCostUSD: null,
-        createdAt: new Date(),
-        tasks: initialTasks(parsed.manifest, parsed.digest, checked.values, () => newId('Task')),
-      });
+      const key = `${scope.tenantId}/${source}`;
+      let wf = published.get(key);
+      if (!wf) {
+        wf = await publishManifest(graph, scope, source, { knownStepTypes });
+        published.set(key, wf);
+      }
+      const runId = await createPendingRun(graph, scope, wf, params, options.initiatedBy ?? 'ada');
       await producer.enqueue('runAdvance', { ...scope, runId });
       return runId;
     },
-    async waitForRun(runId, options = {}) {
-      const scope = options.scope ?? defaultScope;
-      const until = options.until ?? ((r: RunRecord) => TERMINAL.includes(r.status));
-      const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-      for (;;) {
-        const run = await getRun(graph, scope, runId);
-        if (run && until(run)) return run;
-        if (Date.now() > deadline) {
-          throw new Error(
-            `run ${runId} still ${run?.status ?? 'missing'} after ${options.timeoutMs ?? 20_000} ms`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitForRun: (runId, options = {}) => waitForRun(graph, options.scope ?? defaultScope, runId, options),
     async tasks(runId, scope = defaultScope) {
       return (await getTasksForRuns(graph, scope, [runId])).get(runId) ?? [];
     },
