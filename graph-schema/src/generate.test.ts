@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { generate, staleFiles } from './generate.ts';
 import { backingIndex, snake } from './model.ts';
-import { statement } from './render.ts';
+import { dropStatement, statement } from './render.ts';
 import { GraphSpecError, loadSpec, parseSpec, REPO_ROOT, SPEC_FILE, validateSpec } from './spec.ts';
 
 const model = loadSpec();
@@ -32,8 +32,9 @@ describe('generated files', () => {
     expect(staleFiles(generate(model))).toEqual([]);
   });
 
-  it('keep every statement the hand-written migration already applied to existing databases', () => {
+  it('keep every statement the hand-written migration already applied to existing databases (or retire it by name)', () => {
     const statements = model.schemaObjects.map(statement);
+    const retired = new Set(model.retired.map((r) => r.name));
     for (const applied of [
       'CREATE CONSTRAINT tenant_id IF NOT EXISTS FOR (n:Tenant) REQUIRE n.id IS UNIQUE',
       'CREATE CONSTRAINT user_scope_subject IF NOT EXISTS FOR (n:User) REQUIRE (n.tenantId, n.subject) IS UNIQUE',
@@ -44,8 +45,36 @@ describe('generated files', () => {
       'CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE',
       'CREATE INDEX run_scope_created IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.createdAt)',
       'CREATE INDEX run_scope_status IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.status)',
+      'CREATE INDEX run_scope_workflow_name IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.workflowName)',
     ]) {
-      expect(statements).toContain(applied);
+      const name = /^CREATE (?:CONSTRAINT|INDEX) (\w+)/.exec(applied)?.[1] ?? '';
+      if (retired.has(name)) {
+        expect(
+          statements.some((s) => s.includes(` ${name} `)),
+          `${name} is retired and defined`,
+        ).toBe(false);
+      } else {
+        expect(statements).toContain(applied);
+      }
+    }
+  });
+
+  it('retire replaced indexes with DROP … IF EXISTS, after the current ones', () => {
+    expect(model.retired.map(dropStatement)).toEqual(
+      expect.arrayContaining([
+        'DROP INDEX run_scope_status IF EXISTS',
+        'DROP INDEX run_scope_workflow_name IF EXISTS',
+      ]),
+    );
+    // Their replacements give the runs list its createdAt order (ADR 0006).
+    for (const on of [['workflowName'], ['status'], ['workflowName', 'status']]) {
+      expect(backingIndex(model, 'Run', [...on, 'createdAt'])?.properties).toEqual([
+        'tenantId',
+        'environment',
+        'region',
+        ...on,
+        'createdAt',
+      ]);
     }
   });
 
@@ -202,7 +231,7 @@ describe('a broken spec is rejected with the path of the problem', () => {
   });
 
   it('an attribute declared twice', () => {
-    const line = '      status: { type: string, enum: RunStatus, required: true, indexed: scope }\n';
+    const line = '      status: { type: string, enum: RunStatus, required: true }\n';
     expect(text).toContain(line);
     const twice = text.replace(line, `${line}      status: { type: string }\n`);
     rejects(() => parseSpec(twice), 'entities.Run.properties.status', /duplicate key 'status'/);
@@ -230,25 +259,38 @@ describe('a broken spec is rejected with the path of the problem', () => {
 
   it('an index on an unknown property, or a name used twice', () => {
     const spec = fresh();
-    (at(spec, 'entities.Run').indexes as unknown[]).push(
-      { on: ['tenantId', 'finishedOn'] },
-      { on: ['finishedAt'], name: 'run_scope_status' },
+    const indexes = at(spec, 'entities.Run').indexes as unknown[];
+    const n = indexes.length;
+    indexes.push({ on: ['tenantId', 'finishedOn'] }, { on: ['finishedAt'], name: 'run_scope_created' });
+    rejects(
+      () => validateSpec(spec),
+      `entities.Run.indexes[${n}].on[1]`,
+      /unknown property 'finishedOn' of Run/,
     );
     rejects(
       () => validateSpec(spec),
-      'entities.Run.indexes[2].on[1]',
-      /unknown property 'finishedOn' of Run/,
+      `entities.Run.indexes[${n + 1}]`,
+      /name 'run_scope_created' is already used/,
     );
-    rejects(() => validateSpec(spec), 'entities.Run.indexes[3]', /name 'run_scope_status' is already used/);
   });
 
   it('an API filter no index serves', () => {
     const spec = fresh();
-    delete at(spec, 'entities.Run.properties.workflowName').indexed;
+    delete at(spec, 'entities.PolicyDecision.properties.action').indexed;
     rejects(
       () => validateSpec(spec),
-      'api.filters.RunFilter.fields.workflow',
-      /no index serves Run\(workflowName\)/,
+      'api.filters.PolicyDecisionFilter.fields.action',
+      /no index serves PolicyDecision\(action\)/,
     );
+  });
+
+  it('a retired name that is still defined, or retired twice', () => {
+    const spec = fresh();
+    (at(spec, 'retired') as unknown as unknown[]).push(
+      { name: 'run_scope_created', kind: 'index', why: 'oops' },
+      { name: 'run_scope_status', kind: 'index', why: 'again' },
+    );
+    rejects(() => validateSpec(spec), 'retired[2].name', /'run_scope_created' is retired but still defined/);
+    rejects(() => validateSpec(spec), 'retired[3].name', /'run_scope_status' is retired twice/);
   });
 });

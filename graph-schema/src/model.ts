@@ -62,6 +62,8 @@ export interface GraphModel {
   /** In statement order: per entity, uniqueness constraints first, then indexes. */
   schemaObjects: readonly SchemaObject[];
   api: Spec['api'];
+  /** Constraints and indexes to drop (created by an earlier spec, replaced since). */
+  retired: Spec['retired'];
 }
 
 type Path = PropertyKey[];
@@ -289,7 +291,20 @@ export function buildModel(spec: Spec): { model: GraphModel; issues: Issue[] } {
     edges,
     schemaObjects: objects.map(({ path: _path, ...o }) => o),
     api: spec.api,
+    retired: spec.retired,
   };
+  // ---- a retired name is gone for good: never reused by a current object, never listed twice
+  const retiredNames = new Set<string>();
+  spec.retired.forEach((r, i) => {
+    if (byName.has(r.name)) {
+      issue(
+        ['retired', i, 'name'],
+        `'${r.name}' is retired but still defined at ${formatPath(byName.get(r.name) ?? [])}`,
+      );
+    }
+    if (retiredNames.has(r.name)) issue(['retired', i, 'name'], `'${r.name}' is retired twice`);
+    retiredNames.add(r.name);
+  });
   const checkLookup = (label: string, on: readonly string[], scoped: boolean, path: Path): void => {
     const entity = entities.find((x) => x.label === label);
     const missing = on.filter((p) => !entity?.properties.some((q) => q.name === p));

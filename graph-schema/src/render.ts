@@ -153,6 +153,10 @@ export function renderEntities(model: GraphModel): string {
   return out;
 }
 
+export function dropStatement(r: { name: string; kind: 'unique' | 'index' }): string {
+  return `DROP ${r.kind === 'unique' ? 'CONSTRAINT' : 'INDEX'} ${r.name} IF EXISTS`;
+}
+
 export function statement(o: SchemaObject): string {
   const props = o.properties.map((p) => `n.${p}`);
   const on = props.length === 1 ? props[0] : `(${props.join(', ')})`;
@@ -193,6 +197,16 @@ export function renderConstraints(model: GraphModel): string {
     const why = o.why ?? [...new Set(uses.get(o.name))].join('; ');
     if (why) out += `  // ${why}\n`;
     out += `  ${quote(statement(o))},\n`;
+  }
+  out += '];\n\n';
+  out += doc([
+    'Constraints and indexes an earlier graph.yaml created and this one replaced: dropped (IF EXISTS)',
+    'after CONSTRAINTS are applied, so the replacement serves queries before the old one goes.',
+  ]);
+  out += 'export const RETIRED: readonly string[] = [\n';
+  for (const r of model.retired) {
+    out += `  // ${r.why}\n`;
+    out += `  ${quote(dropStatement(r))},\n`;
   }
   out += '];\n\n';
   out += 'export interface SchemaObject {\n';

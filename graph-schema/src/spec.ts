@@ -78,6 +78,13 @@ const lookupSchema = z.strictObject({
   why: text,
 });
 
+/** A constraint or index that an earlier graph.yaml created and this one no longer wants. */
+const retiredSchema = z.strictObject({
+  name: schemaName,
+  kind: z.enum(['unique', 'index']),
+  why: text,
+});
+
 const filterSchema = z.strictObject({
   entity: label,
   fields: z.record(z.string(), propertyName).default({}),
@@ -108,11 +115,14 @@ export const specSchema = z.strictObject({
       lookups: z.array(lookupSchema).default([]),
     })
     .default({ filters: {}, lookups: [] }),
+  /** Dropped (IF EXISTS) after the current constraints and indexes are created. */
+  retired: z.array(retiredSchema).default([]),
 });
 
 export type Spec = z.output<typeof specSchema>;
 export type PropertySpec = z.output<typeof propertySchema>;
 export type EdgePropertySpec = z.output<typeof edgePropertySchema>;
+export type RetiredSpec = z.output<typeof retiredSchema>;
 
 /** A spec that fails validation; the message lists every problem with its path in the YAML. */
 export class GraphSpecError extends Error {

@@ -238,6 +238,14 @@ describe('startRun and reading runs', () => {
     ).data?.runs;
     expect(page.totalCount).toBeGreaterThanOrEqual(2);
     expect(page.pageInfo.hasNextPage).toBe(true);
+    // totalCount(upTo:) stops counting at upTo (a "1+" badge), beside the exact count.
+    const capped = (
+      await gql(
+        'ada',
+        '{ runs(filter: { status: [PENDING, AWAITING_APPROVAL] }) { exact: totalCount one: totalCount(upTo: 1) } }',
+      )
+    ).data?.runs;
+    expect(capped).toEqual({ exact: page.totalCount, one: 1 });
     const next = (
       await gql('ada', 'query($a: String) { runs(first: 1, after: $a) { edges { node { id } } } }', {
         a: page.pageInfo.endCursor,

@@ -1,6 +1,6 @@
 import { loadServiceEnv } from '@maestro/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyConstraints, CONSTRAINTS } from './constraints.ts';
+import { applyConstraints, CONSTRAINTS, RETIRED } from './constraints.ts';
 import { createGraph } from './graph.ts';
 
 const env = loadServiceEnv();
@@ -18,6 +18,11 @@ describe('neo4j adapter', () => {
       expect(second.existing).toContain(name);
     }
     expect(second.existing.sort()).toEqual(first.existing.sort());
+    for (const statement of RETIRED) {
+      const name = /^DROP (?:CONSTRAINT|INDEX) (\w+) IF EXISTS$/.exec(statement)?.[1];
+      expect(name, statement).toBeDefined();
+      expect(second.existing).not.toContain(name);
+    }
   });
 
   it('enforces per-tenant uniqueness through the constraints', async () => {

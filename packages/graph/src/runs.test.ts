@@ -147,6 +147,76 @@ describe('runs repository', () => {
     expect((await listRuns(graph, scope, { workflow: 'other' }, 10, null)).items).toHaveLength(0);
   });
 
+  it('pages and counts every filter combination through its index, in order, within the scope', async () => {
+    const scope = { tenantId: uniqueTenantId(), environment: 'dev', region: 'EU' };
+    const other = { ...scope, region: 'US' };
+    const versions = { build: await publish(scope, 'build'), deploy: await publish(scope, 'deploy') };
+    await createRun(graph, other, newRun(await publish(other, 'build'), { status: 'RUNNING' }));
+    const base = Date.parse('2026-02-01T00:00:00Z');
+    const statuses = ['PENDING', 'RUNNING', 'AWAITING_APPROVAL'] as const;
+    const all: Array<{ id: string; workflow: string; status: string; at: number }> = [];
+    for (let i = 0; i < 30; i++) {
+      const workflow = i % 4 === 0 ? 'deploy' : 'build';
+      const status = statuses[i % 3] ?? 'PENDING';
+      const at = base + Math.floor(i / 3) * 1000; // triples share a timestamp: the id breaks ties
+      const { run } = await createRun(
+        graph,
+        scope,
+        newRun(versions[workflow], { status, createdAt: new Date(at) }),
+      );
+      all.push({ id: run.id, workflow, status, at });
+    }
+    const newestFirst = (a: (typeof all)[number], b: (typeof all)[number]) =>
+      b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    const cases: Array<{
+      filter: Parameters<typeof listRuns>[2];
+      keep: (r: (typeof all)[number]) => boolean;
+    }> = [
+      { filter: {}, keep: () => true },
+      { filter: { workflow: 'build' }, keep: (r) => r.workflow === 'build' },
+      { filter: { status: ['RUNNING'] }, keep: (r) => r.status === 'RUNNING' },
+      { filter: { status: ['RUNNING', 'PENDING'] }, keep: (r) => r.status !== 'AWAITING_APPROVAL' },
+      {
+        filter: { workflow: 'build', status: ['PENDING'] },
+        keep: (r) => r.workflow === 'build' && r.status === 'PENDING',
+      },
+      {
+        filter: { workflow: 'deploy', status: ['PENDING', 'AWAITING_APPROVAL'] },
+        keep: (r) => r.workflow === 'deploy' && r.status !== 'RUNNING',
+      },
+      {
+        filter: {
+          workflow: 'build',
+          status: ['RUNNING'],
+          createdAfter: new Date(base + 2000),
+          createdBefore: new Date(base + 8000),
+        },
+        keep: (r) =>
+          r.workflow === 'build' && r.status === 'RUNNING' && r.at >= base + 2000 && r.at < base + 8000,
+      },
+    ];
+    for (const { filter, keep } of cases) {
+      const expected = all
+        .filter(keep)
+        .sort(newestFirst)
+        .map((r) => r.id);
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const page = await listRuns(graph, scope, filter, 2, after);
+        seen.push(...page.items.map((i) => i.node.id));
+        after = page.hasNextPage ? page.endCursor : null;
+      } while (after);
+      expect(seen, JSON.stringify(filter)).toEqual(expected);
+      expect(await countRuns(graph, scope, filter), JSON.stringify(filter)).toBe(expected.length);
+      expect(await countRuns(graph, scope, filter, { upTo: 3 }), JSON.stringify(filter)).toBe(
+        Math.min(3, expected.length),
+      );
+    }
+    expect(await countRuns(graph, scope, { environment: 'prod' })).toBe(0);
+    await expect(countRuns(graph, scope, {}, { upTo: -1 })).rejects.toMatchObject({ code: 'VALIDATION' });
+  });
+
   it('rejects forged and foreign cursors and out-of-range page sizes as VALIDATION', async () => {
     const scope = { tenantId: uniqueTenantId(), environment: 'dev', region: 'EU' };
     for (const after of [

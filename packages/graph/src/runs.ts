@@ -217,6 +217,11 @@ export interface RunFilter {
   createdBefore?: Date | null;
 }
 
+/** The environment is fixed by the request scope; asking for another one matches nothing. */
+function matchesNothing(scope: Scope, filter: RunFilter): boolean {
+  return Boolean(filter.environment) && filter.environment !== scope.environment;
+}
+
 function filterClause(scope: Scope, filter: RunFilter): { where: string; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = { ...scope };
@@ -228,8 +233,6 @@ function filterClause(scope: Scope, filter: RunFilter): { where: string; params:
     where.push('r.workflowName = $workflow');
     params.workflow = filter.workflow;
   }
-  // The environment is fixed by the request scope; asking for another one matches nothing.
-  if (filter.environment && filter.environment !== scope.environment) where.push('false');
   if (filter.createdAfter) {
     where.push('r.createdAt >= datetime($createdAfter)');
     params.createdAfter = filter.createdAfter.toISOString();
@@ -241,7 +244,32 @@ function filterClause(scope: Scope, filter: RunFilter): { where: string; params:
   return { where: where.length ? `AND ${where.join(' AND ')}` : '', params };
 }
 
-/** Runs newest first, keyset-paginated on (createdAt, id): page N costs what page 1 costs. */
+const SCOPE_KEYS = ['tenantId', 'environment', 'region'] as const;
+
+/**
+ * The Run index a filter reads (graph.yaml, ADR 0006): the scope keys, then the properties the
+ * filter pins to one value, then createdAt. A list reads it in createdAt order from the window's
+ * (or the cursor's) end and stops once the page is full; the ORDER BY names the same keys (they
+ * are constant within the match) so Neo4j sees the index order and needs no sort.
+ *   - `ordered`: for a page. A status list of several values is filtered, not sought (a seek per
+ *     value would lose the order), so only a single status joins the index.
+ *   - otherwise: for a count. Every predicate is in the index, so nothing but index entries is read.
+ */
+function runIndex(filter: RunFilter, ordered: boolean): { hint: string; order: string } {
+  const keys: string[] = [...SCOPE_KEYS];
+  if (filter.workflow) keys.push('workflowName');
+  if (filter.status?.length && (!ordered || filter.status.length === 1)) keys.push('status');
+  keys.push('createdAt');
+  return {
+    hint: `USING INDEX r:Run(${keys.join(', ')})`,
+    order: [...keys.map((k) => `r.${k} DESC`), 'r.id DESC'].join(', '),
+  };
+}
+
+/**
+ * Runs newest first, keyset-paginated on (createdAt, id): page N costs what page 1 costs. The
+ * cursor is a range on createdAt (only when there is one), so the index seek starts at it.
+ */
 export async function listRuns(
   graph: Graph,
   scope: Scope,
@@ -252,32 +280,56 @@ export async function listRuns(
   const size = pageSize(first);
   const cursor = decodeCursor('run', after);
   const { where, params } = filterClause(scope, filter);
+  if (matchesNothing(scope, filter))
+    return toPage('run', [] as RunRecord[], size, (r) => ({ s: r.createdAt, id: r.id }));
+  const index = runIndex(filter, true);
+  const seek = cursor
+    ? `AND r.createdAt <= datetime($cursorAt) AND (r.createdAt < datetime($cursorAt) OR r.id < $cursorId)`
+    : '';
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE r.createdAt IS NOT NULL // lets the planner use the (scope, createdAt) index
-         AND ($cursorAt IS NULL OR r.createdAt < datetime($cursorAt)
-              OR (r.createdAt = datetime($cursorAt) AND r.id < $cursorId)) ${where}
+       ${index.hint}
+       WHERE r.createdAt IS NOT NULL ${seek} ${where}
        RETURN r ${RUN_FIELDS} AS run
-       // Leading with the (constant) scope keys lets Neo4j read the scope index in order and stop
-       // once the page is full, instead of sorting the whole window.
-       ORDER BY r.tenantId DESC, r.environment DESC, r.region DESC, r.createdAt DESC, r.id DESC
+       ORDER BY ${index.order}
        LIMIT $limit`,
-      { ...params, cursorAt: cursor?.s ?? null, cursorId: cursor?.id ?? null, limit: neo4j.int(size + 1) },
+      {
+        ...params,
+        ...(cursor ? { cursorAt: String(cursor.s), cursorId: cursor.id } : {}),
+        limit: neo4j.int(size + 1),
+      },
     );
     const rows = result.records.map((rec) => toRun(rec.get('run') as Record<string, unknown>));
     return toPage('run', rows, size, (r): CursorKey => ({ s: r.createdAt, id: r.id }));
   });
 }
 
-export async function countRuns(graph: Graph, scope: Scope, filter: RunFilter): Promise<number> {
+/**
+ * How many runs match the filter, read from the index alone. With `upTo`, counting stops there
+ * (a UI showing "1,000+" need not read 50,000 index entries).
+ */
+export async function countRuns(
+  graph: Graph,
+  scope: Scope,
+  filter: RunFilter,
+  options: { upTo?: number | null } = {},
+): Promise<number> {
   const { where, params } = filterClause(scope, filter);
+  const upTo = options.upTo;
+  if (upTo !== null && upTo !== undefined && (!Number.isInteger(upTo) || upTo < 0)) {
+    throw new AppError('VALIDATION', '`upTo` must be a non-negative integer', { field: ['upTo'] });
+  }
+  const capped = upTo !== null && upTo !== undefined;
+  if (matchesNothing(scope, filter)) return 0;
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (r:Run {tenantId: $tenantId, environment: $environment, region: $region})
+       ${runIndex(filter, false).hint}
        WHERE r.createdAt IS NOT NULL ${where}
+       ${capped ? 'WITH r LIMIT $upTo' : ''}
        RETURN count(r) AS n`,
-      params,
+      capped ? { ...params, upTo: neo4j.int(upTo) } : params,
     );
     return Number(result.records[0]?.get('n') ?? 0);
   });

@@ -23,7 +23,10 @@ export const WorkflowVersionRef = builder.objectRef<WorkflowVersionRecord>('Work
 export const RunRef = builder.objectRef<RunRecord>('Run');
 export const TaskRef = builder.objectRef<TaskRecord>('Task');
 export const TimelineEventRef = builder.objectRef<TimelineEventRecord>('TimelineEvent');
-export const RunConnectionRef = builder.objectRef<Connection<RunRecord> & { totalCount: number }>(
-  'RunConnection',
-);
+/** A page of runs; the total is counted only when `totalCount` is selected (ADR 0006). */
+export interface RunConnectionShape extends Omit<Connection<RunRecord>, 'totalCount'> {
+  /** Matches of the filter, counting at most `upTo` when given. */
+  totalCount: (upTo: number | null | undefined) => Promise<number> | number;
+}
+export const RunConnectionRef = builder.objectRef<RunConnectionShape>('RunConnection');
 export const ApprovalRef = builder.objectRef<ApprovalRecord>('Approval');

@@ -2,7 +2,7 @@ import { countRuns, listRuns, RUN_STATUSES, type RunFilter, type RunRecord } fro
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
 import { PageInfoRef } from './common.ts';
-import { RunConnectionRef, RunRef } from './refs.ts';
+import { RunConnectionRef, type RunConnectionShape, RunRef } from './refs.ts';
 
 export const RunStatusEnum = builder.enumType('RunStatus', { values: RUN_STATUSES });
 
@@ -31,21 +31,21 @@ export function toRunFilter(filter: RunFilterArg): RunFilter {
   return { ...(filter ?? {}) };
 }
 
-/** A page of runs plus the filter's total, both confined to the caller's scope. */
+/**
+ * A page of runs confined to the caller's scope. The filter's total is counted only when the
+ * query selects `totalCount` (a count reads every match; a page reads `first + 1`).
+ */
 export async function runConnection(
   ctx: Context,
   filter: RunFilter,
   args: { first?: number | null; after?: string | null },
-) {
-  const [page, totalCount] = await Promise.all([
-    listRuns(ctx.resources.graph, ctx.scope, filter, args.first, args.after),
-    countRuns(ctx.resources.graph, ctx.scope, filter),
-  ]);
+): Promise<RunConnectionShape> {
+  const page = await listRuns(ctx.resources.graph, ctx.scope, filter, args.first, args.after);
   for (const { node } of page.items) ctx.loaders.run.prime(node.id, node);
   return {
     edges: page.items,
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-    totalCount,
+    totalCount: (upTo) => countRuns(ctx.resources.graph, ctx.scope, filter, { upTo }),
   };
 }
 
@@ -60,7 +60,13 @@ RunConnectionRef.implement({
   fields: (t) => ({
     edges: t.field({ type: [RunEdgeRef], resolve: (c) => c.edges }),
     pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-    totalCount: t.exposeInt('totalCount'),
+    totalCount: t.int({
+      description:
+        'Runs matching the filter. With `upTo`, counting stops there: a value equal to `upTo` means "upTo or more" ' +
+        '(cheap for a "1,000+" badge; without it every match is counted).',
+      args: { upTo: t.arg.int({ required: false }) },
+      resolve: (c, args) => c.totalCount(args.upTo),
+    }),
   }),
 });
 

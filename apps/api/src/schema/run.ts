@@ -204,7 +204,7 @@ builder.queryFields((t) => ({
       return {
         edges: page.items,
         pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
-        totalCount: page.totalCount,
+        totalCount: () => page.totalCount,
       };
     },
   }),

@@ -5,7 +5,7 @@
  * Constraint and index migrations for Neo4j 5 Community edition: uniqueness constraints and range
  * indexes only (no NODE KEY or existence constraints). Every statement is idempotent (IF NOT
  * EXISTS) and named; a changed definition gets a new name in graph.yaml, never a new meaning under
- * an old name. 18 uniqueness constraints, 18 range indexes.
+ * an old name. 18 uniqueness constraints, 19 range indexes.
  */
 export const CONSTRAINTS: readonly string[] = [
   // Tenant
@@ -26,12 +26,14 @@ export const CONSTRAINTS: readonly string[] = [
   'CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.id IS UNIQUE',
   // startRun idempotency
   'CREATE CONSTRAINT run_tenant_idempotency_key IF NOT EXISTS FOR (n:Run) REQUIRE (n.tenantId, n.idempotencyKey) IS UNIQUE',
-  // RunFilter.workflow; Workflow.runs
-  'CREATE INDEX run_scope_workflow_name IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.workflowName)',
-  // RunFilter.status
-  'CREATE INDEX run_scope_status IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.status)',
   // runs list — time windows (createdAfter/Before) and keyset pagination on (createdAt, id)
   'CREATE INDEX run_scope_created IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.createdAt)',
+  // runs list by workflow (RunFilter.workflow, Workflow.runs) in createdAt order; counts
+  'CREATE INDEX run_scope_workflow_name_created_at IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.workflowName, n.createdAt)',
+  // runs list by one status in createdAt order; counts by status
+  'CREATE INDEX run_scope_status_created_at IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.status, n.createdAt)',
+  // runs list by workflow and one status in createdAt order; counts by workflow and status
+  'CREATE INDEX run_scope_workflow_name_status_created_at IF NOT EXISTS FOR (n:Run) ON (n.tenantId, n.environment, n.region, n.workflowName, n.status, n.createdAt)',
   // reconciler sweeps non-terminal runs across tenants; tenant-wide active-run count (quota)
   'CREATE INDEX run_status IF NOT EXISTS FOR (n:Run) ON (n.status)',
   // Task
@@ -82,6 +84,17 @@ export const CONSTRAINTS: readonly string[] = [
   'CREATE CONSTRAINT timeline_event_run_id_seq IF NOT EXISTS FOR (n:TimelineEvent) REQUIRE (n.runId, n.seq) IS UNIQUE',
 ];
 
+/**
+ * Constraints and indexes an earlier graph.yaml created and this one replaced: dropped (IF EXISTS)
+ * after CONSTRAINTS are applied, so the replacement serves queries before the old one goes.
+ */
+export const RETIRED: readonly string[] = [
+  // replaced by run_scope_workflow_name_created_at, which also gives createdAt order (ADR 0006)
+  'DROP INDEX run_scope_workflow_name IF EXISTS',
+  // replaced by run_scope_status_created_at, which also gives createdAt order (ADR 0006)
+  'DROP INDEX run_scope_status IF EXISTS',
+];
+
 export interface SchemaObject {
   kind: 'unique' | 'index';
   name: string;
@@ -117,21 +130,27 @@ export const SCHEMA_OBJECTS: readonly SchemaObject[] = [
   },
   {
     kind: 'index',
-    name: 'run_scope_workflow_name',
-    label: 'Run',
-    properties: ['tenantId', 'environment', 'region', 'workflowName'],
-  },
-  {
-    kind: 'index',
-    name: 'run_scope_status',
-    label: 'Run',
-    properties: ['tenantId', 'environment', 'region', 'status'],
-  },
-  {
-    kind: 'index',
     name: 'run_scope_created',
     label: 'Run',
     properties: ['tenantId', 'environment', 'region', 'createdAt'],
+  },
+  {
+    kind: 'index',
+    name: 'run_scope_workflow_name_created_at',
+    label: 'Run',
+    properties: ['tenantId', 'environment', 'region', 'workflowName', 'createdAt'],
+  },
+  {
+    kind: 'index',
+    name: 'run_scope_status_created_at',
+    label: 'Run',
+    properties: ['tenantId', 'environment', 'region', 'status', 'createdAt'],
+  },
+  {
+    kind: 'index',
+    name: 'run_scope_workflow_name_status_created_at',
+    label: 'Run',
+    properties: ['tenantId', 'environment', 'region', 'workflowName', 'status', 'createdAt'],
   },
   { kind: 'index', name: 'run_status', label: 'Run', properties: ['status'] },
   { kind: 'unique', name: 'task_id', label: 'Task', properties: ['id'] },
