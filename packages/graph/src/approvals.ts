@@ -131,7 +131,11 @@ export interface ApprovalFilter {
   actionableBy?: { subject: string; roles: string[]; now: Date } | null;
 }
 
-/** Approvals newest first, keyset-paginated on (createdAt, id). */
+/**
+ * Approvals newest first, keyset-paginated on (createdAt, id). Predicates are added only when
+ * set (an `$x IS NULL OR …` no index can answer), and the ORDER BY leads with the constant scope
+ * keys so approval_scope_created_at gives the order without a sort.
+ */
 export async function listApprovals(
   graph: Graph,
   scope: Scope,
@@ -142,28 +146,32 @@ export async function listApprovals(
   const size = pageSize(first);
   const cursor = decodeCursor('apr', after);
   const me = filter.actionableBy;
+  const where: string[] = ['a.createdAt IS NOT NULL'];
+  const params: Record<string, unknown> = { ...scope, limit: neo4j.int(size + 1) };
+  if (filter.status?.length) {
+    where.push('a.status IN $status');
+    params.status = filter.status;
+  }
+  if (me) {
+    where.push(`a.status = 'PENDING' AND (a.expiresAt IS NULL OR a.expiresAt > datetime($now))
+              AND a.requestedBy <> $me AND any(role IN $myRoles WHERE role IN a.eligibleRoles)
+              AND NOT exists { (a)-[:DECIDED_BY]->(:User {tenantId: $tenantId, subject: $me}) }`);
+    Object.assign(params, { me: me.subject, myRoles: me.roles, now: me.now.toISOString() });
+  }
+  if (cursor) {
+    where.push(
+      'a.createdAt <= datetime($cursorAt) AND (a.createdAt < datetime($cursorAt) OR a.id < $cursorId)',
+    );
+    Object.assign(params, { cursorAt: String(cursor.s), cursorId: cursor.id });
+  }
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (a:Approval {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE ($status IS NULL OR a.status IN $status)
-         AND ($me IS NULL OR (a.status = 'PENDING' AND (a.expiresAt IS NULL OR a.expiresAt > datetime($now))
-              AND a.requestedBy <> $me AND any(role IN $myRoles WHERE role IN a.eligibleRoles)
-              AND NOT exists { (a)-[:DECIDED_BY]->(:User {tenantId: $tenantId, subject: $me}) }))
-         AND ($cursorAt IS NULL OR a.createdAt < datetime($cursorAt)
-              OR (a.createdAt = datetime($cursorAt) AND a.id < $cursorId))
+       WHERE ${where.join('\n         AND ')}
        RETURN ${FIELDS} AS a
-       ORDER BY a.createdAt DESC, a.id DESC
+       ORDER BY a.tenantId DESC, a.environment DESC, a.region DESC, a.createdAt DESC, a.id DESC
        LIMIT $limit`,
-      {
-        ...scope,
-        status: filter.status?.length ? filter.status : null,
-        me: me?.subject ?? null,
-        myRoles: me?.roles ?? [],
-        now: (me?.now ?? new Date()).toISOString(),
-        cursorAt: cursor?.s ?? null,
-        cursorId: cursor?.id ?? null,
-        limit: neo4j.int(size + 1),
-      },
+      params,
     );
     const rows = result.records.map((r) => toApproval(r.get('a') as Record<string, unknown>));
     return toPage('apr', rows, size, (a) => ({ s: a.createdAt, id: a.id }));

@@ -134,7 +134,12 @@ export interface DecisionFilter {
   subjectId?: string | null;
 }
 
-/** Decisions newest first, keyset-paginated on (evaluatedAt, id). */
+/**
+ * Decisions newest first, keyset-paginated on (evaluatedAt, id). Predicates are added only when
+ * set (an `$x IS NULL OR …` no index can answer): a subject's decisions are a seek on
+ * policy_decision_scope_subject_id; otherwise the scope-led ORDER BY lets
+ * policy_decision_scope_evaluated_at give the order without a sort.
+ */
 export async function listDecisions(
   graph: Graph,
   scope: Scope,
@@ -144,25 +149,34 @@ export async function listDecisions(
 ): Promise<Page<PolicyDecisionRecord>> {
   const size = pageSize(first);
   const cursor = decodeCursor('pd', after);
+  const where: string[] = ['d.evaluatedAt IS NOT NULL'];
+  const params: Record<string, unknown> = { ...scope, limit: neo4j.int(size + 1) };
+  if (filter.action !== null && filter.action !== undefined) {
+    where.push('d.action = $action');
+    params.action = filter.action;
+  }
+  if (filter.allow !== null && filter.allow !== undefined) {
+    where.push('d.allow = $allow');
+    params.allow = filter.allow;
+  }
+  if (filter.subjectId !== null && filter.subjectId !== undefined) {
+    where.push('d.subjectId = $subjectId');
+    params.subjectId = filter.subjectId;
+  }
+  if (cursor) {
+    where.push(
+      'd.evaluatedAt <= datetime($cursorAt) AND (d.evaluatedAt < datetime($cursorAt) OR d.id < $cursorId)',
+    );
+    Object.assign(params, { cursorAt: String(cursor.s), cursorId: cursor.id });
+  }
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (d:PolicyDecision {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE ($action IS NULL OR d.action = $action) AND ($allow IS NULL OR d.allow = $allow)
-         AND ($subjectId IS NULL OR d.subjectId = $subjectId)
-         AND ($cursorAt IS NULL OR d.evaluatedAt < datetime($cursorAt)
-              OR (d.evaluatedAt = datetime($cursorAt) AND d.id < $cursorId))
+       WHERE ${where.join(' AND ')}
        RETURN ${FIELDS} AS d
-       ORDER BY d.evaluatedAt DESC, d.id DESC
+       ORDER BY d.tenantId DESC, d.environment DESC, d.region DESC, d.evaluatedAt DESC, d.id DESC
        LIMIT $limit`,
-      {
-        ...scope,
-        action: filter.action ?? null,
-        allow: filter.allow ?? null,
-        subjectId: filter.subjectId ?? null,
-        cursorAt: cursor?.s ?? null,
-        cursorId: cursor?.id ?? null,
-        limit: neo4j.int(size + 1),
-      },
+      params,
     );
     const rows = result.records.map((r) => r.get('d') as PolicyDecisionRecord);
     return toPage('pd', rows, size, (d) => ({ s: d.evaluatedAt, id: d.id }));

@@ -105,7 +105,10 @@ function toVersion(row: Record<string, unknown>): WorkflowVersionRecord {
   };
 }
 
-/** Workflows of the scope by name, keyset-paginated on the name. */
+/**
+ * Workflows of the scope by name, keyset-paginated on the name: the cursor is a range on the
+ * name (only when there is one), and the scope-led ORDER BY reads workflow_scope_name in order.
+ */
 export async function listWorkflows(
   graph: Graph,
   scope: Scope,
@@ -117,11 +120,11 @@ export async function listWorkflows(
   return graph.read(async (tx) => {
     const result = await tx.run(
       `MATCH (w:Workflow {tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE $afterName IS NULL OR w.name > $afterName
+       WHERE ${cursor ? 'w.name > $afterName' : 'w.name IS NOT NULL'}
        RETURN w { .id, .name, .latestVersionId, createdAt: toString(w.createdAt) } AS wf
-       ORDER BY w.name
+       ORDER BY w.tenantId, w.environment, w.region, w.name
        LIMIT $limit`,
-      { ...scope, afterName: cursor ? String(cursor.s) : null, limit: neo4j.int(size + 1) },
+      { ...scope, ...(cursor ? { afterName: String(cursor.s) } : {}), limit: neo4j.int(size + 1) },
     );
     const rows = result.records.map((r) => r.get('wf') as WorkflowRecord);
     return toPage('wf', rows, size, (w) => ({ s: w.name, id: w.id }));
