@@ -1,11 +1,10 @@
 // Graph at scale: run(id){tasks timeline graph} and runs(filter) pages through the real API
 // over loopback, against 100,000 runs x 10 tasks of one tenant (bench/load-graph.ts), each
-// beside the bare Neo4j reads of the same data. Targets (issue): run detail p95 < 100 ms,
-// runs page p95 < 50 ms.
+// beside the bare Neo4j reads of the same data (the repositories' own statements, captured and
+// replayed through the driver). Targets (issue #3): run detail p95 < 100 ms, runs page p95 < 50 ms.
 //
-// Then, to find out why: each read alone (attribution), the PROFILE of every statement, the
-// rewrites of bench/prototypes.ts timed against today's statements, and the same API requests
-// served through a Graph that applies those rewrites (what the API does once they land).
+// Then, to find out why: each read alone (attribution) and the PROFILE of every statement
+// (BENCH_PLANS=verbose prints the operator trees).
 //
 // Cases of one table are timed interleaved (A, B, C, A, B, C …) so the load other processes
 // put on the machine hits them alike. Slow cases stop at a time budget (BENCH_CASE_BUDGET_S per
@@ -38,8 +37,7 @@ import {
   WORKFLOWS,
 } from './load-graph.ts';
 import { type PlanSummary, printPlans, profile } from './profile.ts';
-import { type RewriteOptions, rewriteOrSame, rewriteStatement, unrecognised } from './prototypes.ts';
-import { captureOne, type RecordedQuery, transformingGraph } from './recording-graph.ts';
+import { captureOne, type RecordedQuery } from './recording-graph.ts';
 import { type Comparison, compare, measureInterleaved, printStats, printTable, type Stats } from './stats.ts';
 
 export const TARGET_RUN_P95_MS = 100;
@@ -47,7 +45,8 @@ export const TARGET_RUNS_P95_MS = 50;
 const PAGE = 50;
 const DEEP_PAGES = 20;
 const DAY_MS = 86_400_000;
-const REWRITE: RewriteOptions = { countCap: 1_000 };
+/** totalCount(upTo:) as a UI asks for a "1,000+" badge. */
+const COUNT_UP_TO = 1_000;
 
 export interface GraphScaleResult {
   suite: 'graph-scale';
@@ -56,16 +55,10 @@ export interface GraphScaleResult {
   dataset: Omit<Dataset, 'load'>;
   /** The load of this run, or (dataset.loadedNow false) the one recorded in the marker. */
   load: LoadReport | null;
-  /** The API today against the bare reads (the repositories' own statements through the driver). */
+  /** The API against the bare reads (the repositories' statements through the driver). */
   rows: Comparison[];
-  /** The API with the bench rewrites applied (projection) against the rewritten bare reads. */
-  projected: Comparison[];
   /** Each read on its own, to attribute the API's time. */
   diagnostics: Stats[];
-  /** Today's statement (subject) against its rewrite (baseline): ratio = speed-up. */
-  prototypes: Comparison[];
-  /** The rewritten statements, as sent. */
-  rewrites: Record<string, string>;
   plans: PlanSummary[];
   deepPage: { pagesFollowed: number[] };
   loadavg: { before: number[]; after: number[] };
@@ -75,9 +68,12 @@ const RUN_QUERY = `query Run($id: ID!) {
   run(id: $id) { id status tasks { id stepId status } timeline { type at } graph(depth: 1) { nodes { id } edges { type } } }
 }`;
 const RUN_MIN_QUERY = 'query Run($id: ID!) { run(id: $id) { id status } }';
-const runsQuery = (totalCount: boolean) => `query Runs($filter: RunFilter, $first: Int, $after: String) {
+type Count = 'none' | 'upTo' | 'exact';
+const runsQuery = (count: Count) => `query Runs($filter: RunFilter, $first: Int, $after: String) {
   runs(filter: $filter, first: $first, after: $after) {
-    edges { node { id status createdAt } } pageInfo { endCursor hasNextPage }${totalCount ? ' totalCount' : ''}
+    edges { node { id status createdAt } } pageInfo { endCursor hasNextPage }${
+      count === 'exact' ? ' totalCount' : count === 'upTo' ? ` totalCount(upTo: ${COUNT_UP_TO})` : ''
+    }
   }
 }`;
 
@@ -148,6 +144,24 @@ async function client(api: ApiHarness): Promise<Gql> {
   };
 }
 
+interface Variant {
+  name: string;
+  filter: RunFilter;
+  variables: Record<string, unknown>;
+  deepCursor: string | null;
+  pages: number;
+  total: number;
+}
+
+function variantOf(name: string, filter: RunFilter): Variant {
+  const variables: Record<string, unknown> = {};
+  if (filter.status) variables.status = filter.status;
+  if (filter.workflow) variables.workflow = filter.workflow;
+  if (filter.createdAfter) variables.createdAfter = filter.createdAfter.toISOString();
+  if (filter.createdBefore) variables.createdBefore = filter.createdBefore.toISOString();
+  return { name, filter, variables, deepCursor: null, pages: 0, total: 0 };
+}
+
 export async function benchGraphScale(): Promise<GraphScaleResult> {
   const n = Number(process.env.BENCH_SCALE_N ?? 300);
   const budgetSeconds = Number(process.env.BENCH_CASE_BUDGET_S ?? 120);
@@ -171,44 +185,20 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
       console.log(`(load figures recorded by the marker, loaded at ${dataset.loadedAt})`);
     printLoadReport(dataset.load);
   }
-  // Three API servers on the same services: as is; with the rewrites (countRuns capped); with
-  // the rewrites and countRuns never sent (what a totalCount resolved only when selected costs).
-  const apis: ApiHarness[] = [];
   const rows: Comparison[] = [];
-  const projected: Comparison[] = [];
   const diagnostics: Stats[] = [];
-  const prototypes: Comparison[] = [];
   const plans: PlanSummary[] = [];
   const scope = { ...BENCH_SCOPE };
+  let api: ApiHarness | null = null;
   try {
-    const today = await startApi();
-    apis.push(today);
-    await ensureBenchTenant(today);
-    const fixed = await startApi();
-    apis.push(fixed);
-    const rewritten = transformingGraph(
-      fixed.resources.graph,
-      (q) => rewriteStatement(q, REWRITE)?.q ?? null,
-    );
-    fixed.resources.graph = rewritten.graph;
-    const lazy = await startApi();
-    apis.push(lazy);
-    const lazyGraph = transformingGraph(lazy.resources.graph, (q) => {
-      const r = rewriteStatement(q, REWRITE);
-      return r?.kind === 'countRuns' ? 'skip' : (r?.q ?? null);
-    });
-    lazy.resources.graph = lazyGraph.graph;
-    const gql = await client(today);
-    const gqlFixed = await client(fixed);
-    const gqlLazy = await client(lazy);
+    api = await startApi();
+    await ensureBenchTenant(api);
+    const gql = await client(api);
 
     // Sanity: the data is what the API reads, and the other scope stays invisible.
     const first = await gql<RunDetail>(RUN_QUERY, { id: runIdOf(0) });
     if (!first.run || first.run.tasks.length !== dataset.tasksPerRun || first.run.timeline.length < 2) {
       throw new Error(`unexpected run detail for ${runIdOf(0)}: ${JSON.stringify(first).slice(0, 300)}`);
-    }
-    if (JSON.stringify(await gqlFixed<RunDetail>(RUN_QUERY, { id: runIdOf(0) })) !== JSON.stringify(first)) {
-      throw new Error('the API with the rewrites answers run(id) differently');
     }
     const otherScope = await gql<RunDetail>(RUN_QUERY, { id: runIdOf(0, 'prod-us') });
     if (otherScope.run !== null) throw new Error('a prod/US run is visible from dev/EU');
@@ -229,37 +219,29 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
       run: (id: string) => ({ ...qRun, params: { ...qRun.params, ids: [id] } }),
       tasks: (id: string) => ({ ...qTasks, params: { ...qTasks.params, runIds: [id] } }),
       timeline: (id: string) => ({ ...qTimeline, params: { ...qTimeline.params, runId: id } }),
-      timelineRewrite: (id: string) =>
-        rewriteOrSame({ ...qTimeline, params: { ...qTimeline.params, runId: id } }, 'timeline', REWRITE),
       graph: (id: string) => ({ ...qGraph, params: { ...qGraph.params, runId: id } }),
     };
-    const runDetail = (g: Gql) => async () => {
-      const d = await g<RunDetail>(RUN_QUERY, { id: pickRun() });
-      if (!d.run) throw new Error('run not found');
-    };
-    const [apiRun, apiRunFixed, bareRun, bareRunFixed] = await timed([
-      { name: 'api: run(id){tasks timeline graph(depth:1)}', fn: runDetail(gql) },
-      { name: 'api+rewrites: run(id){tasks timeline graph}', fn: runDetail(gqlFixed) },
+    const [apiRun, bareRun] = await timed([
       {
-        name: 'bare: run by id, then its tasks + events',
+        name: 'api: run(id){tasks timeline graph(depth:1)}',
         fn: async () => {
-          const id = pickRun();
-          await bare(forRun.run(id));
-          await Promise.all([bare(forRun.tasks(id)), bare(forRun.timeline(id))]);
+          const d = await gql<RunDetail>(RUN_QUERY, { id: pickRun() });
+          if (!d.run) throw new Error('run not found');
         },
       },
       {
-        name: 'bare: same, events by (runId, seq) seek',
+        // What the resolvers send, without HTTP, auth, policy or GraphQL: the run, then its
+        // tasks, timeline and graph pane at once.
+        name: 'bare: run by id, then tasks + events + graph',
         fn: async () => {
           const id = pickRun();
           await bare(forRun.run(id));
-          await Promise.all([bare(forRun.tasks(id)), bare(forRun.timelineRewrite(id))]);
+          await Promise.all([bare(forRun.tasks(id)), bare(forRun.timeline(id)), bare(forRun.graph(id))]);
         },
       },
     ]);
-    if (!apiRun || !apiRunFixed || !bareRun || !bareRunFixed) throw new Error('missing stats');
+    if (!apiRun || !bareRun) throw new Error('missing stats');
     rows.push(compare('run detail', apiRun, bareRun, TARGET_RUN_P95_MS));
-    projected.push(compare('run detail', apiRunFixed, bareRunFixed, TARGET_RUN_P95_MS));
 
     diagnostics.push(
       ...(await timed([
@@ -270,8 +252,8 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
         {
           name: 'pg: tenant + member lookup (per-request auth)',
           fn: async () => {
-            await today.resources.db.tenant.findUnique({ where: { id: BENCH_TENANT_ID } });
-            await today.resources.db.member.findUnique({
+            await api?.resources.db.tenant.findUnique({ where: { id: BENCH_TENANT_ID } });
+            await api?.resources.db.member.findUnique({
               where: { tenantId_subject: { tenantId: BENCH_TENANT_ID, subject: BENCH_SUBJECT } },
             });
           },
@@ -285,30 +267,38 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
 
     // ------------------------------------------------------------------ runs(filter)
     const end = Date.parse(dataset.windowEnd);
+    const window = (offsetDays: number) => ({
+      createdAfter: new Date(end - (offsetDays + 14) * DAY_MS),
+      createdBefore: new Date(end - offsetDays * DAY_MS),
+    });
+    // The headline filter (as measured before): two statuses + one workflow + a 14-day window.
     const variants = WORKFLOWS.flatMap((w) =>
-      [0, 7].map((offsetDays) => {
-        const after = new Date(end - (offsetDays + 14) * DAY_MS);
-        const before = new Date(end - offsetDays * DAY_MS);
-        const filter: RunFilter = {
+      [0, 7].map((offsetDays) =>
+        variantOf(`${w.name} -${offsetDays}d`, {
           status: ['SUCCEEDED', 'FAILED'],
           workflow: w.name,
-          createdAfter: after,
-          createdBefore: before,
-        };
-        const variables = {
-          status: filter.status,
-          workflow: w.name,
-          createdAfter: after.toISOString(),
-          createdBefore: before.toISOString(),
-        };
-        return { filter, variables, deepCursor: null as string | null, pages: 0, total: 0 };
-      }),
+          ...window(offsetDays),
+        }),
+      ),
     );
+    // Other filter shapes, one index each (ADR 0006): none, a window, one status, a workflow and
+    // one status, a workflow alone.
+    const shapes = [
+      variantOf('no filter', {}),
+      variantOf('14-day window', window(7)),
+      variantOf('status FAILED', { status: ['FAILED'] }),
+      variantOf('ml-train + FAILED', { workflow: 'ml-train', status: ['FAILED'] }),
+      variantOf('backfill', { workflow: 'backfill' }),
+    ];
     // Follow endCursor DEEP_PAGES pages deep through the API; the page after that is the deep page.
-    for (const v of variants) {
+    for (const v of [...variants, ...shapes]) {
       let after: string | null = null;
       while (v.pages < DEEP_PAGES) {
-        const d: RunsPage = await gql<RunsPage>(runsQuery(true), { filter: v.variables, first: PAGE, after });
+        const d: RunsPage = await gql<RunsPage>(runsQuery(v.pages === 0 ? 'exact' : 'none'), {
+          filter: v.variables,
+          first: PAGE,
+          after,
+        });
         if (v.pages === 0) v.total = d.runs.totalCount ?? 0;
         if (!d.runs.pageInfo.hasNextPage) break;
         after = d.runs.pageInfo.endCursor;
@@ -322,163 +312,116 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
         `totalCount ${variants.map((v) => v.total).join(',')}); ` +
         `deep page = the page after ${Math.min(...pagesFollowed)} followed (per variant: ${pagesFollowed.join(',')})`,
     );
-    const pick = () => {
-      const i = Math.floor(rand() * variants.length);
-      const v = variants[i];
+    console.log(
+      `other filter shapes: ${shapes.map((v) => `${v.name} (${v.total.toLocaleString('en')}, ${v.pages} pages followed)`).join('; ')}`,
+    );
+    const pick = (list: Variant[]) => {
+      const i = Math.floor(rand() * list.length);
+      const v = list[i];
       if (!v) throw new Error('no variant');
-      return { v, i };
+      return v;
     };
-    const captured = new Map<string, RecordedQuery>();
-    for (const [i, v] of variants.entries()) {
-      captured.set(`first:${i}`, await captureOne(graph, (g) => listRuns(g, scope, v.filter, PAGE, null)));
-      captured.set(
-        `deep:${i}`,
-        await captureOne(graph, (g) => listRuns(g, scope, v.filter, PAGE, v.deepCursor)),
-      );
-      captured.set(`count:${i}`, await captureOne(graph, (g) => countRuns(g, scope, v.filter)));
+    const captured = new Map<Variant, Record<'first' | 'deep' | 'count' | 'countUpTo', RecordedQuery>>();
+    for (const v of [...variants, ...shapes]) {
+      captured.set(v, {
+        first: await captureOne(graph, (g) => listRuns(g, scope, v.filter, PAGE, null)),
+        deep: await captureOne(graph, (g) => listRuns(g, scope, v.filter, PAGE, v.deepCursor)),
+        count: await captureOne(graph, (g) => countRuns(g, scope, v.filter)),
+        countUpTo: await captureOne(graph, (g) => countRuns(g, scope, v.filter, { upTo: COUNT_UP_TO })),
+      });
     }
-    const q = (kind: 'first' | 'deep' | 'count', i: number) => {
-      const found = captured.get(`${kind}:${i}`);
-      if (!found) throw new Error(`no captured ${kind}:${i}`);
+    const q = (v: Variant, kind: 'first' | 'deep' | 'count' | 'countUpTo') => {
+      const found = captured.get(v)?.[kind];
+      if (!found) throw new Error(`no captured ${kind} for ${v.name}`);
       return found;
     };
-    const rq = (kind: 'first' | 'deep' | 'count', i: number) =>
-      rewriteOrSame(q(kind, i), kind === 'count' ? 'countRuns' : 'listRuns', REWRITE);
 
-    // The rewrites return the same rows before anything is timed.
-    const ids = (r: Awaited<ReturnType<typeof bare>>, key: string) =>
-      JSON.stringify(r.records.map((x) => (x.get(key) as { id?: string }).id ?? x.get(key)));
-    for (const id of [runIdOf(1), runIdOf(dataset.runs - 1)]) {
-      if (
-        ids(await bare(forRun.timeline(id)), 'event') !== ids(await bare(forRun.timelineRewrite(id)), 'event')
-      ) {
-        throw new Error(`timeline rewrite differs for ${id}`);
-      }
-    }
-    for (const [i] of variants.entries()) {
-      for (const kind of ['first', 'deep'] as const) {
-        if (ids(await bare(q(kind, i)), 'run') !== ids(await bare(rq(kind, i)), 'run')) {
-          throw new Error(`listRuns rewrite (${kind}, variant ${i}) returns other rows`);
-        }
-      }
-      const c = Number((await bare(q('count', i))).records[0]?.get('n'));
-      const d = Number((await bare(rq('count', i))).records[0]?.get('n'));
-      if (d !== Math.min(c, REWRITE.countCap)) throw new Error(`capped count ${d} vs ${c}`);
-    }
-    console.log('rewrites return the same rows as today’s statements ✓ (the count: min(count, cap))');
-
-    const page = (g: Gql, withCount: boolean, deep: boolean) => async (): Promise<void> => {
-      const { v } = pick();
-      await g(runsQuery(withCount), { filter: v.variables, first: PAGE, after: deep ? v.deepCursor : null });
+    const page = (list: Variant[], count: Count, deep: boolean) => async (): Promise<void> => {
+      const v = pick(list);
+      await gql(runsQuery(count), { filter: v.variables, first: PAGE, after: deep ? v.deepCursor : null });
     };
     for (const deep of [false, true]) {
       const which = deep ? 'deep' : 'first';
       const label = deep ? 'deep page' : `first page (${PAGE})`;
-      const [withCount, noCount, fixedWith, lazyNo, bareToday, bareFixed] = await timed([
-        { name: `api: runs(filter) ${label}, with totalCount`, fn: page(gql, true, deep) },
-        { name: `api: runs(filter) ${label}, no totalCount`, fn: page(gql, false, deep) },
+      const [none, upTo, exact, bareFirst, bareUpTo, bareExact] = await timed([
+        { name: `api: runs(filter) ${label}`, fn: page(variants, 'none', deep) },
+        { name: `api: same + totalCount(upTo: ${COUNT_UP_TO})`, fn: page(variants, 'upTo', deep) },
+        { name: 'api: same + totalCount (exact)', fn: page(variants, 'exact', deep) },
+        { name: `bare: listRuns keyset Cypher, ${label}`, fn: () => bare(q(pick(variants), which)) },
         {
-          name: `api+rewrites: ${label}, totalCount capped ${REWRITE.countCap}`,
-          fn: page(gqlFixed, true, deep),
+          name: `bare: listRuns + countRuns upTo ${COUNT_UP_TO} (parallel)`,
+          fn: () => {
+            const v = pick(variants);
+            return Promise.all([bare(q(v, which)), bare(q(v, 'countUpTo'))]);
+          },
         },
-        { name: `api+rewrites: ${label}, totalCount not computed`, fn: page(gqlLazy, false, deep) },
-        { name: `bare: listRuns keyset Cypher, ${label}`, fn: () => bare(q(which, pick().i)) },
-        { name: `bare: rewritten keyset Cypher, ${label}`, fn: () => bare(rq(which, pick().i)) },
+        {
+          name: 'bare: listRuns + countRuns exact (parallel)',
+          fn: () => {
+            const v = pick(variants);
+            return Promise.all([bare(q(v, which)), bare(q(v, 'count'))]);
+          },
+        },
       ]);
-      if (!withCount || !noCount || !fixedWith || !lazyNo || !bareToday || !bareFixed) {
-        throw new Error('missing stats');
-      }
+      if (!none || !upTo || !exact || !bareFirst || !bareUpTo || !bareExact) throw new Error('missing stats');
       rows.push(
-        compare(`runs ${label}, with totalCount`, withCount, bareToday, TARGET_RUNS_P95_MS),
-        compare(`runs ${label}, no totalCount`, noCount, bareToday, TARGET_RUNS_P95_MS),
-      );
-      projected.push(
-        compare(`runs ${label}, capped totalCount`, fixedWith, bareFixed, TARGET_RUNS_P95_MS),
-        compare(`runs ${label}, lazy totalCount`, lazyNo, bareFixed, TARGET_RUNS_P95_MS),
+        compare(`runs ${label}`, none, bareFirst, TARGET_RUNS_P95_MS),
+        compare(`runs ${label}, totalCount(upTo)`, upTo, bareUpTo, TARGET_RUNS_P95_MS),
+        compare(`runs ${label}, exact totalCount`, exact, bareExact, TARGET_RUNS_P95_MS),
       );
     }
-    if (unrecognised().length) {
-      console.log(
-        `! packages/graph no longer sends the statement the prototype rewrites for: ${unrecognised().join(', ')} ` +
-          '(changed meanwhile?) — those lines compare a statement with itself',
-      );
-    }
-    console.log(
-      `(the rewriting API graphs changed ${rewritten.changed()} + ${lazyGraph.changed()} statements)`,
+    const [shapeFirst, shapeDeep, shapeBareFirst, shapeBareDeep] = await timed([
+      { name: 'api: runs(other filter shapes) first page', fn: page(shapes, 'none', false) },
+      { name: 'api: runs(other filter shapes) deep page', fn: page(shapes, 'none', true) },
+      { name: 'bare: listRuns, first page', fn: () => bare(q(pick(shapes), 'first')) },
+      { name: 'bare: listRuns, deep page', fn: () => bare(q(pick(shapes), 'deep')) },
+    ]);
+    if (!shapeFirst || !shapeDeep || !shapeBareFirst || !shapeBareDeep) throw new Error('missing stats');
+    rows.push(
+      compare('runs, other filter shapes, first page', shapeFirst, shapeBareFirst, TARGET_RUNS_P95_MS),
+      compare('runs, other filter shapes, deep page', shapeDeep, shapeBareDeep, TARGET_RUNS_P95_MS),
     );
     diagnostics.push(
       ...(await timed([
-        { name: 'repo listRuns first page', fn: () => listRuns(graph, scope, pick().v.filter, PAGE, null) },
+        {
+          name: 'repo listRuns first page',
+          fn: () => listRuns(graph, scope, pick(variants).filter, PAGE, null),
+        },
         {
           name: 'repo listRuns deep page',
           fn: () => {
-            const { v } = pick();
+            const v = pick(variants);
             return listRuns(graph, scope, v.filter, PAGE, v.deepCursor);
           },
         },
-        { name: 'repo countRuns (totalCount)', fn: () => countRuns(graph, scope, pick().v.filter) },
+        { name: 'repo countRuns (exact)', fn: () => countRuns(graph, scope, pick(variants).filter) },
+        {
+          name: `repo countRuns (upTo ${COUNT_UP_TO})`,
+          fn: () => countRuns(graph, scope, pick(variants).filter, { upTo: COUNT_UP_TO }),
+        },
+        { name: 'repo countRuns (exact), no filter', fn: () => countRuns(graph, scope, {}) },
       ])),
-    );
-
-    // ------------------------------------------------------------------ statements: today vs rewrite
-    const pair = async (
-      name: string,
-      a: string,
-      b: string,
-      fa: () => Promise<unknown>,
-      fb: () => Promise<unknown>,
-    ) => {
-      const [sa, sb] = await timed([
-        { name: a, fn: fa },
-        { name: b, fn: fb },
-      ]);
-      if (!sa || !sb) throw new Error('missing stats');
-      prototypes.push(compare(name, sa, sb));
-    };
-    await pair(
-      'timeline (tasks.ts listTimeline)',
-      'today: listTimeline',
-      'rewrite: e.seq > coalesce($afterSeq, -1)',
-      () => bare(forRun.timeline(pickRun())),
-      () => bare(forRun.timelineRewrite(pickRun())),
-    );
-    await pair(
-      'runs first page (runs.ts listRuns)',
-      'today: listRuns first page',
-      'rewrite: ORDER BY scope keys, createdAt, id',
-      () => bare(q('first', pick().i)),
-      () => bare(rq('first', pick().i)),
-    );
-    await pair(
-      'runs deep page (runs.ts listRuns)',
-      'today: listRuns deep page',
-      'rewrite: same + seekable cursor bound',
-      () => bare(q('deep', pick().i)),
-      () => bare(rq('deep', pick().i)),
-    );
-    await pair(
-      'totalCount (runs.ts countRuns)',
-      'today: countRuns',
-      `rewrite: count capped at ${REWRITE.countCap}`,
-      () => bare(q('count', pick().i)),
-      () => bare(rq('count', pick().i)),
     );
 
     // ------------------------------------------------------------------ plans
     const id = runIdOf(Math.floor(dataset.runs / 2));
+    const v0 = variants[0] as Variant;
     plans.push(
       await profile(driver, 'getRun', forRun.run(id)),
       await profile(driver, 'getTasksForRuns', forRun.tasks(id)),
-      await profile(driver, 'listTimeline (today)', forRun.timeline(id)),
-      await profile(driver, 'listTimeline (rewrite)', forRun.timelineRewrite(id)),
+      await profile(driver, 'listTimeline', forRun.timeline(id)),
       await profile(driver, 'runNeighbourhood depth 1', forRun.graph(id)),
-      await profile(driver, 'listRuns first page (today)', q('first', 0)),
-      await profile(driver, 'listRuns first page (rewrite)', rq('first', 0)),
-      await profile(driver, 'listRuns deep page (today)', q('deep', 0)),
-      await profile(driver, 'listRuns deep page (rewrite)', rq('deep', 0)),
-      await profile(driver, 'countRuns (today)', q('count', 0)),
-      await profile(driver, `countRuns capped ${REWRITE.countCap} (rewrite)`, rq('count', 0)),
+      await profile(driver, `listRuns first page (${v0.name})`, q(v0, 'first')),
+      await profile(driver, `listRuns deep page (${v0.name})`, q(v0, 'deep')),
+      await profile(driver, `countRuns exact (${v0.name})`, q(v0, 'count')),
+      await profile(driver, `countRuns upTo ${COUNT_UP_TO} (${v0.name})`, q(v0, 'countUpTo')),
     );
+    for (const v of shapes) {
+      plans.push(
+        await profile(driver, `listRuns first page (${v.name})`, q(v, 'first')),
+        await profile(driver, `listRuns deep page (${v.name})`, q(v, 'deep')),
+      );
+    }
     return {
       suite: 'graph-scale',
       n,
@@ -486,21 +429,13 @@ export async function benchGraphScale(): Promise<GraphScaleResult> {
       dataset: withoutLoad(dataset),
       load: dataset.load,
       rows,
-      projected,
       diagnostics,
-      prototypes,
-      rewrites: {
-        timeline: forRun.timelineRewrite(id).query,
-        listRunsFirst: rq('first', 0).query,
-        listRunsDeep: rq('deep', 0).query,
-        countRuns: rq('count', 0).query,
-      },
       plans,
       deepPage: { pagesFollowed },
       loadavg: { before: loadavgBefore, after: loadavg() },
     };
   } finally {
-    for (const api of apis) await api.close();
+    await api?.close();
     await driver.close();
     await graph.close();
   }
@@ -517,14 +452,10 @@ export function printGraphScale(r: GraphScaleResult): void {
       `${r.dataset.environment}/${r.dataset.region}; noise: 2 tenants x 10%, prod/US 5%); up to n=${r.n} per case, ` +
       `${r.budgetSeconds} s budget per group; load average before ${r.loadavg.before.map((x) => x.toFixed(2)).join(' ')}`,
   );
-  console.log('\nthe API today (baseline: the repositories’ statements, bare through the driver)');
+  console.log('\nthe API (baseline: the repositories’ statements, bare through the driver)');
   printTable(r.rows, { width: 56, showN: true });
-  console.log('\nthe API with the bench rewrites applied (baseline: the rewritten statements, bare)');
-  printTable(r.projected, { width: 56, showN: true });
   console.log('\nattribution (each read alone)                                  p50 / p95 / p99 ms');
   printStats(r.diagnostics);
-  console.log('\nstatements: today (subject) vs rewrite (baseline); ratio = speed-up');
-  printTable(r.prototypes, { width: 56, showP95: true, showN: true });
   console.log('\nPROFILE (one representative sample each; BENCH_PLANS=verbose for the operator trees)');
   printPlans(r.plans, process.env.BENCH_PLANS === 'verbose');
 }

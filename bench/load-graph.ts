@@ -1,5 +1,8 @@
 // Scale data set for the graph benchmarks: 100,000 runs x 10 tasks for one bench tenant (plus
-// noise), written through batched, parameterised `UNWIND $rows AS row CREATE ...` transactions.
+// noise), written through batched, parameterised `UNWIND $rows AS row CREATE ...` transactions:
+// one statement per ~BENCH_BATCH_NODES nodes creates runs with their tasks, DEPENDS_ON edges and
+// timeline events (CREATE_RUNS), BENCH_LOAD_CONCURRENCY transactions in flight over disjoint
+// runs. Every constraint and index stays in place (nothing is deferred); the report says which.
 //
 //   tsx bench/load-graph.ts            load unless the BenchDataset marker matches the size
 //   tsx bench/load-graph.ts --reload   delete the bench tenants' data, then load again
@@ -11,6 +14,7 @@
 // Ids, statuses and times are derived from a hash of (part, run index), so a load is
 // reproducible and the benchmark can name any run by its index (runIdOf) without reading.
 import { createHash } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { digestOf } from '@maestro/domain';
 import { applyConstraints, createGraph, type Graph } from '@maestro/graph';
@@ -426,42 +430,48 @@ class Generator {
 // ----------------------------------------------------------------------------- writes
 
 // Fixed statements; every value is a parameter (labels are literals).
+//
+// One statement per batch of runs writes each run with its tasks, their DEPENDS_ON edges and its
+// timeline events: every relationship joins nodes the same statement just created (bound
+// variables, no lookup), except INSTANCE_OF and INITIATED_BY, whose few targets (the part's
+// versions and user) are matched once per transaction. Nothing is MERGEd on the hot path; a
+// batch's nodes are its own, so concurrent transactions never touch the same new node.
 const CREATE_RUNS = `
 MATCH (u:User {tenantId: $tenantId, subject: $subject})
+UNWIND $versionIds AS vid
+MATCH (v:WorkflowVersion {id: vid})
+WITH u, collect(v) AS versions
 UNWIND $rows AS row
-MATCH (v:WorkflowVersion {id: row.versionId})
+WITH u, versions[toInteger(row.vi)] AS v, row
 CREATE (r:Run {id: row.id, tenantId: $tenantId, environment: $environment, region: $region,
   workflowId: row.workflowId, workflowName: row.workflowName, workflowVersionId: row.versionId,
   version: $version, status: row.status, params: row.params, initiatedBy: $subject,
   initiatorRoles: $roles, idempotencyKey: row.id, estimatedCostUSD: row.estimatedCostUSD,
   costUSD: row.costUSD, createdAt: datetime(row.createdAt), startedAt: datetime(row.startedAt),
   finishedAt: datetime(row.finishedAt), lastSeq: toInteger(row.lastSeq)})
-CREATE (r)-[:INSTANCE_OF]->(v), (r)-[:INITIATED_BY]->(u)`;
-
-const CREATE_TASKS = `
-UNWIND $rows AS row
-MATCH (r:Run {id: row.runId})
+CREATE (r)-[:INSTANCE_OF]->(v), (r)-[:INITIATED_BY]->(u)
+WITH r, row
 CALL (r, row) {
   UNWIND row.tasks AS t
   CREATE (r)-[:HAS_TASK]->(x:Task {id: t.id, tenantId: $tenantId, environment: $environment,
-    region: $region, runId: row.runId, stepId: t.stepId, uses: t.uses, status: t.status,
+    region: $region, runId: row.id, stepId: t.stepId, uses: t.uses, status: t.status,
     attempt: toInteger(t.attempt), needs: t.needs, idempotencyKey: t.key,
     itemIndex: toInteger(t.itemIndex), position: toInteger(t.position), input: t.input,
     costUSD: t.costUSD, createdAt: datetime(row.createdAt)})
   WITH x ORDER BY x.position
   RETURN collect(x) AS ts
 }
-UNWIND $deps AS d
-WITH ts[toInteger(d[0])] AS a, ts[toInteger(d[1])] AS b
-CREATE (a)-[:DEPENDS_ON]->(b)`;
-
-const CREATE_EVENTS = `
-UNWIND $rows AS row
-MATCH (r:Run {id: row.runId})
-UNWIND row.events AS e
-CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: e.id, tenantId: $tenantId, environment: $environment,
-  region: $region, runId: row.runId, seq: toInteger(e.seq), at: datetime(e.at),
-  createdAt: datetime(e.at), type: e.type, subjectId: e.subjectId, to: e.to, actor: e.actor})`;
+CALL (ts) {
+  UNWIND $deps AS d
+  WITH ts[toInteger(d[0])] AS a, ts[toInteger(d[1])] AS b
+  CREATE (a)-[:DEPENDS_ON]->(b)
+}
+CALL (r, row) {
+  UNWIND row.events AS e
+  CREATE (r)-[:HAS_EVENT]->(:TimelineEvent {id: e.id, tenantId: $tenantId, environment: $environment,
+    region: $region, runId: row.id, seq: toInteger(e.seq), at: datetime(e.at),
+    createdAt: datetime(e.at), type: e.type, subjectId: e.subjectId, to: e.to, actor: e.actor})
+}`;
 
 export interface KindRate {
   kind: string;
@@ -485,9 +495,21 @@ export interface LoadReport {
   nodesPerSec: number;
   relsPerSec: number;
   deleteSeconds: number;
+  /** What the rate was measured under: machine, Neo4j memory, the indexes every write maintained. */
+  context?: LoadContext;
   /** The slices loaded: the bench scope, the bench tenant's prod/US scope, the noise tenants. */
   parts: Part[];
   kinds: KindRate[];
+}
+
+export interface LoadContext {
+  cores: number;
+  loadavgBefore: number[];
+  loadavgAfter: number[];
+  neo4jPageCache: string;
+  neo4jHeapMaxBytes: number;
+  /** Range indexes (uniqueness constraints included) on the written labels; none is deferred. */
+  indexes: Array<{ label: string; indexes: number; uniques: number }>;
 }
 
 export interface Dataset {
@@ -530,14 +552,6 @@ async function inParallel<T>(
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
   if (failed) throw failed;
-}
-
-function* batches<T>(count: number, size: number, make: (i: number) => T): Iterator<T[]> {
-  for (let start = 0; start < count; start += size) {
-    const rows: T[] = [];
-    for (let i = start; i < Math.min(count, start + size); i++) rows.push(make(i));
-    yield rows;
-  }
 }
 
 async function readMarker(graph: Graph): Promise<Record<string, unknown> | null> {
@@ -694,15 +708,17 @@ async function loadDataset(
     return counters;
   };
 
+  const context = await loadContext(graph);
   const t0 = performance.now();
   log(
     `loading: ${parts.map((p) => `${p.key} (${p.tenantId.slice(-4)} ${p.environment}/${p.region}) ${p.runs.toLocaleString('en')} runs`).join(', ')}; ` +
       `${options.tasksPerRun} tasks/run, ~${options.batchNodes} nodes per transaction, ${options.concurrency} in flight`,
   );
+  const generators: Array<{ part: Part; gen: Generator; workflows: WorkflowIds[] }> = [];
   for (const part of parts) {
     const scope = { tenantId: part.tenantId, environment: part.environment, region: part.region };
     // Users and workflows: a handful of nodes, one transaction.
-    let t = performance.now();
+    const t = performance.now();
     const workflows: WorkflowIds[] = WORKFLOWS.map((w) => {
       const rng = new Rng(digestBytes(`${DATASET_NAME}:${part.key}:workflow:${w.name}`));
       return { name: w.name, workflowId: `wf_${rng.uuid()}`, versionId: `wfv_${rng.uuid()}` };
@@ -739,73 +755,70 @@ async function loadDataset(
       performance.now() - t,
     );
 
-    const gen = new Generator(part, options.tasksPerRun, windowEndMs, workflows);
-    const base = { ...scope, subject: BENCH_SUBJECT, roles: BENCH_ROLES, version: WORKFLOW_VERSION };
-    const k = options.tasksPerRun;
-    const phases: Array<{
-      kind: string;
-      rowsPerBatch: number;
-      statement: string;
-      row: (i: number) => unknown;
-      extra: Record<string, unknown>;
-    }> = [
-      {
-        kind: 'Run',
-        rowsPerBatch: options.batchNodes,
-        statement: CREATE_RUNS,
-        row: (i: number) => gen.run(i).row,
-        extra: {},
-      },
-      {
-        kind: 'Task',
-        rowsPerBatch: Math.max(1, Math.floor(options.batchNodes / k)),
-        statement: CREATE_TASKS,
-        row: (i: number) => {
-          const spec = gen.run(i);
-          return { runId: spec.row.id, createdAt: spec.row.createdAt, tasks: spec.tasks };
-        },
-        extra: { deps: gen.deps },
-      },
-      {
-        kind: 'TimelineEvent',
-        rowsPerBatch: Math.max(1, Math.floor(options.batchNodes / 3)),
-        statement: CREATE_EVENTS,
-        row: (i: number) => {
-          const spec = gen.run(i);
-          return { runId: spec.row.id, events: spec.events };
-        },
-        extra: {},
-      },
-    ];
-    for (const phase of phases) {
-      t = performance.now();
-      let nodes = 0;
-      let rels = 0;
-      let lastLog = t;
-      await inParallel(
-        batches(part.runs, phase.rowsPerBatch, phase.row),
-        options.concurrency,
-        async (rows) => {
-          const c = await write(phase.statement, { ...base, ...phase.extra, rows });
-          nodes += c.nodesCreated;
-          rels += c.relationshipsCreated;
-          const now = performance.now();
-          if (now - lastLog > 10_000) {
-            lastLog = now;
-            log(
-              `  ${part.key} ${phase.kind}: ${nodes.toLocaleString('en')} nodes (${rate(nodes, now - t)} nodes/s)`,
-            );
-          }
-        },
-      );
-      const ms = performance.now() - t;
-      add(phase.kind, nodes, rels, ms);
-      log(
-        `  ${part.key} ${phase.kind}: ${nodes.toLocaleString('en')} nodes, ${rels.toLocaleString('en')} rels in ${(ms / 1000).toFixed(1)} s ` +
-          `(${rate(nodes, ms)} nodes/s, ${rate(rels, ms)} rels/s)`,
-      );
+    generators.push({
+      part,
+      gen: new Generator(part, options.tasksPerRun, windowEndMs, workflows),
+      workflows,
+    });
+  }
+
+  // Runs, tasks and events of every part: one stream of batches (each a slice of one part's
+  // runs), `concurrency` transactions in flight, so small parts do not leave a lane idle.
+  const perRun = 1 + options.tasksPerRun + 3; // a run, its tasks, ~3 events
+  const runsPerBatch = Math.max(1, Math.floor(options.batchNodes / perRun));
+  function* allBatches() {
+    for (const g of generators) {
+      for (let start = 0; start < g.part.runs; start += runsPerBatch) {
+        yield { g, start, end: Math.min(g.part.runs, start + runsPerBatch) };
+      }
     }
   }
+  const t = performance.now();
+  const done = { nodes: 0, rels: 0, runs: 0, tasks: 0, events: 0 };
+  let lastLog = t;
+  await inParallel(allBatches(), options.concurrency, async ({ g, start, end }) => {
+    const scope = { tenantId: g.part.tenantId, environment: g.part.environment, region: g.part.region };
+    const rows = [];
+    let events = 0;
+    for (let i = start; i < end; i++) {
+      const spec = g.gen.run(i);
+      events += spec.events.length;
+      rows.push({
+        ...spec.row,
+        vi: g.workflows.findIndex((w) => w.versionId === spec.row.versionId),
+        tasks: spec.tasks,
+        events: spec.events,
+      });
+    }
+    const c = await write(CREATE_RUNS, {
+      ...scope,
+      subject: BENCH_SUBJECT,
+      roles: BENCH_ROLES,
+      version: WORKFLOW_VERSION,
+      versionIds: g.workflows.map((w) => w.versionId),
+      deps: g.gen.deps,
+      rows,
+    });
+    done.nodes += c.nodesCreated;
+    done.rels += c.relationshipsCreated;
+    done.runs += rows.length;
+    done.tasks += rows.length * options.tasksPerRun;
+    done.events += events;
+    const now = performance.now();
+    if (now - lastLog > 10_000) {
+      lastLog = now;
+      log(`  ${done.nodes.toLocaleString('en')} nodes (${rate(done.nodes, now - t)} nodes/s)`);
+    }
+  });
+  const ms = performance.now() - t;
+  add('Run+Task+TimelineEvent', done.nodes, done.rels, ms);
+  const expected = done.runs + done.tasks + done.events;
+  if (done.nodes !== expected) throw new Error(`created ${done.nodes} nodes, expected ${expected}`);
+  log(
+    `  runs ${done.runs.toLocaleString('en')}, tasks ${done.tasks.toLocaleString('en')}, events ${done.events.toLocaleString('en')}: ` +
+      `${done.nodes.toLocaleString('en')} nodes, ${done.rels.toLocaleString('en')} rels in ${(ms / 1000).toFixed(1)} s ` +
+      `(${rate(done.nodes, ms)} nodes/s, ${rate(done.rels, ms)} rels/s)`,
+  );
   const seconds = (performance.now() - t0) / 1000;
   const list = [...kinds.values()].map((k) => ({
     ...k,
@@ -828,10 +841,43 @@ async function loadDataset(
       nodesPerSec: nodes / seconds,
       relsPerSec: relationships / seconds,
       deleteSeconds: 0,
+      context: { ...context, loadavgAfter: loadavg() },
       parts,
       kinds: list,
     },
   };
+}
+
+async function loadContext(graph: Graph): Promise<LoadContext> {
+  const loadavgBefore = loadavg();
+  return graph.read(async (tx) => {
+    const config = await tx.run(
+      `CALL dbms.listConfig('server.memory.pagecache.size') YIELD value RETURN value`,
+    );
+    const heap = await tx.run(
+      `CALL dbms.queryJmx('java.lang:type=Memory') YIELD attributes
+       RETURN attributes.HeapMemoryUsage.value.properties.max AS max`,
+    );
+    const indexes = await tx.run(
+      `SHOW INDEXES YIELD labelsOrTypes, type, owningConstraint
+       WHERE type = 'RANGE' AND labelsOrTypes[0] IN $labels
+       RETURN labelsOrTypes[0] AS label, count(*) AS indexes, count(owningConstraint) AS uniques
+       ORDER BY label`,
+      { labels: ['Run', 'Task', 'TimelineEvent'] },
+    );
+    return {
+      cores: cpus().length,
+      loadavgBefore,
+      loadavgAfter: [],
+      neo4jPageCache: String(config.records[0]?.get('value') ?? 'unknown'),
+      neo4jHeapMaxBytes: Number(heap.records[0]?.get('max') ?? 0),
+      indexes: indexes.records.map((r) => ({
+        label: String(r.get('label')),
+        indexes: Number(r.get('indexes')),
+        uniques: Number(r.get('uniques')),
+      })),
+    };
+  });
 }
 
 function manifestOf(name: string, k: number) {
@@ -889,6 +935,15 @@ export function printLoadReport(report: LoadReport, log: (line: string) => void 
       `  ${k.kind.padEnd(30)} ${k.nodes.toLocaleString('en').padStart(10)} nodes ${k.relationships.toLocaleString('en').padStart(10)} rels ` +
         `${k.seconds.toFixed(1).padStart(7)} s ${Math.round(k.nodesPerSec).toLocaleString('en').padStart(8)} nodes/s ` +
         `${Math.round(k.relsPerSec).toLocaleString('en').padStart(8)} rels/s`,
+    );
+  }
+  const c = report.context;
+  if (c) {
+    log(
+      `  under: ${c.cores} cores, load average ${c.loadavgBefore.map((x) => x.toFixed(2)).join(' ')} before / ` +
+        `${c.loadavgAfter.map((x) => x.toFixed(2)).join(' ')} after; Neo4j page cache ${c.neo4jPageCache}, ` +
+        `heap ${(c.neo4jHeapMaxBytes / 2 ** 30).toFixed(1)} GiB; maintained on every write (none deferred): ` +
+        c.indexes.map((i) => `${i.label} ${i.indexes} range indexes (${i.uniques} unique)`).join(', '),
     );
   }
   if (report.deleteSeconds) log(`  (deleting the previous data took ${report.deleteSeconds.toFixed(1)} s)`);

@@ -1,7 +1,6 @@
-// Graph wrappers for the benchmark: one records the Cypher and parameters the repositories send
-// (so the bench can replay exactly those statements bare through the driver, and PROFILE them,
-// without copying query text out of packages/graph); one rewrites statements on the fly (so the
-// real API can be timed with the rewrites of bench/prototypes.ts applied).
+// A Graph wrapper for the benchmark that records the Cypher and parameters the repositories send,
+// so the bench can replay exactly those statements bare through the driver, and PROFILE them,
+// without copying query text out of packages/graph.
 import type { Graph } from '@maestro/graph';
 import type { ManagedTransaction } from 'neo4j-driver';
 
@@ -9,9 +8,6 @@ export interface RecordedQuery {
   query: string;
   params: Record<string, unknown>;
 }
-
-/** What to send instead of a statement: another statement, 'skip' (answer no rows), or null (as is). */
-export type Transform = (q: RecordedQuery) => RecordedQuery | 'skip' | null;
 
 function wrapGraph(graph: Graph, onRun: (tx: ManagedTransaction, q: RecordedQuery) => unknown): Graph {
   const wrap =
@@ -48,23 +44,4 @@ export async function captureOne(graph: Graph, fn: (g: Graph) => Promise<unknown
   const [call, ...more] = rec.calls;
   if (!call || more.length) throw new Error(`expected one statement, got ${rec.calls.length}`);
   return call;
-}
-
-/** A graph that sends `transform(statement)` instead of each statement; counts what it changed. */
-export function transformingGraph(
-  graph: Graph,
-  transform: Transform,
-): { graph: Graph; changed: () => number } {
-  let changed = 0;
-  return {
-    changed: () => changed,
-    graph: wrapGraph(graph, (tx, q) => {
-      const t = transform(q);
-      if (t === null) return tx.run(q.query, q.params);
-      changed++;
-      // 'skip' stands in for a statement that is never sent (e.g. a totalCount nobody selected).
-      if (t === 'skip') return Promise.resolve({ records: [], keys: [] });
-      return tx.run(t.query, t.params);
-    }),
-  };
 }
