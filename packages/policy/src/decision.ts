@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson, newId } from '@maestro/domain';
 import type { BundleRef } from './wasm-engine.ts';
 
@@ -159,7 +159,7 @@ export function prepareInput(
     return { cause: `input is not JSON (${shortCause(error)})`, digest: '' };
   }
   const bytes = encoder.encode(canonical);
-  const digest = createHash('sha256').update(bytes).digest('hex');
+  const digest = hash('sha256', bytes, 'hex'); // one-shot: about half the cost of createHash()
   if (bytes.byteLength > maxInputBytes) {
     return { cause: `input too large (${bytes.byteLength} bytes > ${maxInputBytes})`, digest };
   }
