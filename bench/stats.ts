@@ -64,7 +64,8 @@ export async function measureInterleaved(
   return cases.map((c, k) => summarise(c.name, samples[k] ?? []));
 }
 
-function summarise(name: string, samples: number[]): Stats {
+/** p50/p95/p99 and mean of timings (ms); sorts `samples` in place. */
+export function summarise(name: string, samples: number[]): Stats {
   samples.sort((a, b) => a - b);
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
   return {
