@@ -14,11 +14,13 @@
 // Ids, statuses and times are derived from a hash of (part, run index), so a load is
 // reproducible and the benchmark can name any run by its index (runIdOf) without reading.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { digestOf } from '@maestro/domain';
 import { applyConstraints, createGraph, type Graph } from '@maestro/graph';
-import { loadServiceEnv } from '@maestro/testing';
+import { loadServiceEnv, REPO_ROOT } from '@maestro/testing';
 import neo4j from 'neo4j-driver';
 
 export const DATASET_NAME = 'graph-scale';
@@ -510,6 +512,35 @@ export interface LoadContext {
   neo4jHeapMaxBytes: number;
   /** Range indexes (uniqueness constraints included) on the written labels; none is deferred. */
   indexes: Array<{ label: string; indexes: number; uniques: number }>;
+  /**
+   * CPU seconds the local Neo4j process (scripts/services.sh's pid file) spent during the load,
+   * other clients' work included; null when Neo4j is not ours to read.
+   */
+  neo4jCpuSeconds: number | null;
+  /** CPU seconds of this process (data generation, parameter encoding). */
+  loaderCpuSeconds: number;
+}
+
+/** utime + stime of a local process in seconds (Linux /proc), or null. */
+function processCpuSeconds(pid: number | null): number | null {
+  if (pid === null) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+function localNeo4jPid(): number | null {
+  try {
+    const dir = process.env.MAESTRO_STATE_DIR ?? join(REPO_ROOT, '.maestro');
+    const pid = Number(readFileSync(join(dir, 'run/neo4j.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface Dataset {
@@ -709,6 +740,9 @@ async function loadDataset(
   };
 
   const context = await loadContext(graph);
+  const neo4jPid = localNeo4jPid();
+  const neo4jCpu0 = processCpuSeconds(neo4jPid);
+  const loaderCpu0 = process.cpuUsage();
   const t0 = performance.now();
   log(
     `loading: ${parts.map((p) => `${p.key} (${p.tenantId.slice(-4)} ${p.environment}/${p.region}) ${p.runs.toLocaleString('en')} runs`).join(', ')}; ` +
@@ -841,7 +875,15 @@ async function loadDataset(
       nodesPerSec: nodes / seconds,
       relsPerSec: relationships / seconds,
       deleteSeconds: 0,
-      context: { ...context, loadavgAfter: loadavg() },
+      context: {
+        ...context,
+        loadavgAfter: loadavg(),
+        neo4jCpuSeconds: neo4jCpu0 === null ? null : (processCpuSeconds(neo4jPid) ?? neo4jCpu0) - neo4jCpu0,
+        loaderCpuSeconds: (() => {
+          const u = process.cpuUsage(loaderCpu0);
+          return (u.user + u.system) / 1e6;
+        })(),
+      },
       parts,
       kinds: list,
     },
@@ -869,6 +911,8 @@ async function loadContext(graph: Graph): Promise<LoadContext> {
       cores: cpus().length,
       loadavgBefore,
       loadavgAfter: [],
+      neo4jCpuSeconds: null,
+      loaderCpuSeconds: 0,
       neo4jPageCache: String(config.records[0]?.get('value') ?? 'unknown'),
       neo4jHeapMaxBytes: Number(heap.records[0]?.get('max') ?? 0),
       indexes: indexes.records.map((r) => ({
@@ -945,6 +989,14 @@ export function printLoadReport(report: LoadReport, log: (line: string) => void 
         `heap ${(c.neo4jHeapMaxBytes / 2 ** 30).toFixed(1)} GiB; maintained on every write (none deferred): ` +
         c.indexes.map((i) => `${i.label} ${i.indexes} range indexes (${i.uniques} unique)`).join(', '),
     );
+    if (c.neo4jCpuSeconds !== null && c.neo4jCpuSeconds !== undefined) {
+      log(
+        `  CPU: Neo4j ${c.neo4jCpuSeconds.toFixed(0)} s over ${report.seconds.toFixed(0)} s of load ` +
+          `(${(c.neo4jCpuSeconds / report.seconds).toFixed(2)} cores on average, other clients included) = ` +
+          `${Math.round(report.nodes / c.neo4jCpuSeconds).toLocaleString('en')} nodes per Neo4j CPU-second; ` +
+          `loader ${c.loaderCpuSeconds.toFixed(0)} s`,
+      );
+    }
   }
   if (report.deleteSeconds) log(`  (deleting the previous data took ${report.deleteSeconds.toFixed(1)} s)`);
 }
