@@ -7,7 +7,7 @@ import {
   type PolicyDecisionRecord,
 } from '@maestro/graph';
 import { builder } from '../builder.ts';
-import { wakeRun } from '../engine-signals.ts';
+import { signalCancel, wakeRun } from '../engine-signals.ts';
 import { decide } from '../gate.ts';
 import { ActorRef, PageInfoRef, UserErrorRef, type UserErrorShape } from './common.ts';
 import { NodeRef, registerNode } from './node.ts';
@@ -182,8 +182,10 @@ builder.mutationField('decideApproval', (t) =>
             reason: input.reason,
             at: ctx.resources.clock(),
           });
-          // Released: the run goes from AWAITING_APPROVAL to PENDING; the engine starts it.
+          // Released: a waiting run (or the run of an approval.gate step) moves on; rejected: the
+          // run ended, so steps still running anywhere stop.
           if (decided.status === 'APPROVED') await wakeRun(ctx, decided.runId);
+          if (decided.status === 'REJECTED') await signalCancel(ctx, decided.runId);
           return { approval: decided };
         },
         { approval: null },
