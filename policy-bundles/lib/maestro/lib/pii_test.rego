@@ -80,6 +80,8 @@ test_screens_turn_away_ordinary_text if {
 	not pii.screen("US social security number", "2026-11-21T10:00:00Z")
 	not pii.screen("US social security number", "550e8400-e29b-41d4-a716-446655440000")
 	not pii.card_screen("order 12-34")
+	not pii.card_screen("2026-11-21T10:00:00.123Z")
+	pii.card_screen("4111 1111-1111 1111")
 	not pii.sensitive_screen("day")
 	not pii.sensitive_screen("tables")
 	not pii.sensitive_screen("password2")
