@@ -5,7 +5,7 @@
  * Constraint and index migrations for Neo4j 5 Community edition: uniqueness constraints and range
  * indexes only (no NODE KEY or existence constraints). Every statement is idempotent (IF NOT
  * EXISTS) and named; a changed definition gets a new name in graph.yaml, never a new meaning under
- * an old name. 18 uniqueness constraints, 19 range indexes.
+ * an old name. 18 uniqueness constraints, 21 range indexes.
  */
 export const CONSTRAINTS: readonly string[] = [
   // Tenant
@@ -44,6 +44,10 @@ export const CONSTRAINTS: readonly string[] = [
   'CREATE INDEX task_scope_idempotency_key IF NOT EXISTS FOR (n:Task) ON (n.tenantId, n.environment, n.region, n.idempotencyKey)',
   // reconciler sweeps queued/running tasks across tenants to re-enqueue lost jobs
   'CREATE INDEX task_status IF NOT EXISTS FOR (n:Task) ON (n.status)',
+  // reconciler seeks QUEUED tasks untouched for a while instead of reading every QUEUED task
+  'CREATE INDEX task_status_updated_at IF NOT EXISTS FOR (n:Task) ON (n.status, n.updatedAt)',
+  // reconciler seeks RUNNING tasks whose claim lease lapsed
+  'CREATE INDEX task_status_lease_until IF NOT EXISTS FOR (n:Task) ON (n.status, n.leaseUntil)',
   // Schedule
   'CREATE CONSTRAINT schedule_id IF NOT EXISTS FOR (n:Schedule) REQUIRE n.id IS UNIQUE',
   // a workflow's schedules
@@ -167,6 +171,8 @@ export const SCHEMA_OBJECTS: readonly SchemaObject[] = [
     properties: ['tenantId', 'environment', 'region', 'idempotencyKey'],
   },
   { kind: 'index', name: 'task_status', label: 'Task', properties: ['status'] },
+  { kind: 'index', name: 'task_status_updated_at', label: 'Task', properties: ['status', 'updatedAt'] },
+  { kind: 'index', name: 'task_status_lease_until', label: 'Task', properties: ['status', 'leaseUntil'] },
   { kind: 'unique', name: 'schedule_id', label: 'Schedule', properties: ['id'] },
   {
     kind: 'index',
