@@ -11,9 +11,9 @@ import {
   retryPolicy,
   type Scope,
   type TaskChange,
+  TERMINAL_TASK_STATUSES,
 } from '@maestro/domain';
 import neo4j, { type ManagedTransaction } from 'neo4j-driver';
-import { appendEvents, type NewEvent } from './events.ts';
 import type { Graph } from './graph.ts';
 
 /**
@@ -194,18 +194,6 @@ function toLockedRun(row: Record<string, unknown>): LockedRun {
 const RUN_VIEW = `r { .id, .status, .params, .initiatedBy, .initiatorRoles, .costUSD, .lastSeq,
   versionId: r.workflowVersionId, deadlineAt: toString(r.deadlineAt) }`;
 
-/** Takes the run's write lock and reads it; null when the run is not in the scope. */
-async function lockRun(tx: ManagedTransaction, scope: Scope, runId: string): Promise<LockedRun | null> {
-  const result = await tx.run(
-    `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-     SET r._lock = true REMOVE r._lock
-     RETURN ${RUN_VIEW} AS run`,
-    { ...scope, runId },
-  );
-  const row = result.records[0]?.get('run') as Record<string, unknown> | undefined;
-  return row ? toLockedRun(row) : null;
-}
-
 /**
  * One round trip: takes the run's write lock (so everything read after it is current), reads
  * the run and all its tasks (outputs only of steps expressions read, when the manifest is
@@ -254,6 +242,15 @@ function statusEvent(
   message: string | null = null,
 ): NewEvent {
   return { type: subjectId.startsWith('run_') ? 'run.status' : 'task.status', subjectId, from, to, message };
+}
+
+/** One state change for a run's timeline. */
+export interface NewEvent {
+  type: string;
+  subjectId: string;
+  from: string | null;
+  to: string | null;
+  message: string | null;
 }
 
 interface PlanWrite {
@@ -705,12 +702,11 @@ export async function claimTask(
   });
 }
 
-/** Extends a live claim; false when the claim is gone (cancelled, taken over, finished). */
-export async function renewLease(
+/** Moves a live claim's lease to `until`; false when the claim is gone. */
+async function setLease(
   graph: Graph,
   task: Pick<ClaimedTask, 'ref' | 'claim'>,
-  leaseMs: number,
-  at: Date,
+  until: Date,
 ): Promise<boolean> {
   return graph.write(async (tx) => {
     const result = await tx.run(
@@ -718,31 +714,32 @@ export async function renewLease(
        WHERE t.claim = $claim AND t.status = 'RUNNING'
        SET t.leaseUntil = $until
        RETURN count(t) AS n`,
-      { ...task.ref, claim: task.claim, until: dt(new Date(at.getTime() + leaseMs)) },
+      { ...task.ref, claim: task.claim, until: dt(until) },
     );
     return Number(result.records[0]?.get('n') ?? 0) > 0;
   });
+}
+
+/** Extends a live claim; false when the claim is gone (cancelled, taken over, finished). */
+export function renewLease(
+  graph: Graph,
+  task: Pick<ClaimedTask, 'ref' | 'claim'>,
+  leaseMs: number,
+  at: Date,
+): Promise<boolean> {
+  return setLease(graph, task, new Date(at.getTime() + leaseMs));
 }
 
 /**
  * Gives a claim back without a result (the worker is draining): the lease lapses now, so any
  * worker may take the task over at once. Nothing is recorded as an attempt.
  */
-export async function releaseClaim(
+export function releaseClaim(
   graph: Graph,
   task: Pick<ClaimedTask, 'ref' | 'claim'>,
   at: Date,
 ): Promise<boolean> {
-  return graph.write(async (tx) => {
-    const result = await tx.run(
-      `MATCH (t:Task {id: $taskId, tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE t.claim = $claim AND t.status = 'RUNNING'
-       SET t.leaseUntil = $at
-       RETURN count(t) AS n`,
-      { ...task.ref, claim: task.claim, at: dt(at) },
-    );
-    return Number(result.records[0]?.get('n') ?? 0) > 0;
-  });
+  return setLease(graph, task, at);
 }
 
 /**
@@ -786,26 +783,6 @@ export interface CompletedStep {
   output: unknown;
   costUSD: number;
   actor: string;
-}
-
-/**
- * Records a step's result (with its cost, a Receipt with the output's digest, and the timeline
- * event) and advances the run, in one transaction.
- */
-export async function completeTask(
-  graph: Graph,
-  task: Pick<ClaimedTask, 'ref' | 'claim' | 'idempotencyKey'>,
-  result: { output: unknown; costUSD: number; at: Date; actor: string },
-  eager?: EagerOptions,
-): Promise<TaskOutcome> {
-  const { recorded, ...rest } = await completeTasks(
-    graph,
-    task.ref,
-    [{ task, output: result.output, costUSD: result.costUSD, actor: result.actor }],
-    result.at,
-    eager,
-  );
-  return { ...rest, recorded: recorded[0] === true };
 }
 
 /**
@@ -1039,29 +1016,22 @@ export async function parkTask(
  */
 export async function expireRun(graph: Graph, scope: Scope, runId: string, at: Date): Promise<boolean> {
   return graph.write(async (tx) => {
-    const run = await lockRun(tx, scope, runId);
-    if (run?.status !== 'RUNNING' || run.deadlineAt === null) return false;
+    const loaded = await loadLocked(tx, scope, runId);
+    const run = loaded?.run;
+    if (!loaded || run?.status !== 'RUNNING' || run.deadlineAt === null) return false;
     if (Date.parse(run.deadlineAt) > at.getTime()) return false;
-    const open = await tx.run(
-      `MATCH (t:Task {runId: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       WHERE NOT t.status IN ['SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED']
-       WITH t, t.status AS before
-       SET t.status = 'CANCELLED', t.finishedAt = $at, t.updatedAt = $at, t.claim = null, t.leaseUntil = null,
-           t.error = 'run timed out'
-       RETURN t.id AS id, before`,
-      { ...scope, runId, at: dt(at) },
-    );
     const message = 'run timed out';
-    await tx.run(
-      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       SET r.status = 'FAILED', r.finishedAt = $at, r.statusMessage = $message`,
-      { ...scope, runId, at: dt(at), message },
-    );
-    const events = open.records.map((rec) =>
-      statusEvent(rec.get('id') as string, rec.get('before') as string, 'CANCELLED', message),
-    );
-    events.push(statusEvent(runId, 'RUNNING', 'FAILED', message));
-    await appendEvents(tx, scope, runId, events, at, null);
+    const w = emptyWrite();
+    for (const t of loaded.tasks.filter((x) => !TERMINAL_TASK_STATUSES.includes(x.status))) {
+      w.updates.push({
+        id: t.id,
+        props: { status: 'CANCELLED', finishedAt: dt(at), claim: null, leaseUntil: null, error: message },
+      });
+      w.events.push(statusEvent(t.id, t.status, 'CANCELLED', message));
+    }
+    Object.assign(w.runProps, { status: 'FAILED', finishedAt: dt(at), statusMessage: message });
+    w.events.push(statusEvent(runId, 'RUNNING', 'FAILED', message));
+    await writePlan(tx, scope, runId, w, at);
     return true;
   });
 }
@@ -1156,18 +1126,5 @@ export async function releaseClaimsOf(
       taskId: r.get('taskId') as string,
       attempt: Number(r.get('attempt')),
     }));
-  });
-}
-
-/** Whether a run is still open (not finished); a run outside the scope reads as finished. */
-export async function runIsOpen(graph: Graph, scope: Scope, runId: string): Promise<boolean> {
-  return graph.read(async (tx) => {
-    const result = await tx.run(
-      `MATCH (r:Run {id: $runId, tenantId: $tenantId, environment: $environment, region: $region})
-       RETURN r.status AS status`,
-      { ...scope, runId },
-    );
-    const status = result.records[0]?.get('status') as string | undefined;
-    return status !== undefined && !TERMINAL_RUN.includes(status);
   });
 }

@@ -27,6 +27,7 @@ export type {
   CompletedStep,
   Dispatch,
   EagerOptions,
+  NewEvent,
   StepFailure,
   StrandedWork,
   TaskOutcome,
@@ -35,7 +36,6 @@ export type {
 export {
   advanceRun,
   claimTask,
-  completeTask,
   completeTasks,
   expireRun,
   failTask,
@@ -44,10 +44,7 @@ export {
   releaseClaim,
   releaseClaimsOf,
   renewLease,
-  runIsOpen,
 } from './engine.ts';
-export type { NewEvent } from './events.ts';
-export { appendEvents } from './events.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
 export type { GraphEdgeRecord, GraphNodeRecord, RunParticipants } from './lineage.ts';

@@ -21,6 +21,24 @@ function defineJob<S extends z.ZodType>(def: JobDefinition<S>): JobDefinition<S>
 const id = z.string().min(1).max(200);
 const scoped = { tenantId: id, environment: z.string().min(1).max(64), region: z.string().min(1).max(64) };
 
+/**
+ * Engine jobs retry on their own for a while (the graph briefly unreachable); the reconciler
+ * re-sends anything that still fails.
+ */
+const ENGINE_RETRY = { attempts: 12, backoffMs: 250 } as const;
+
+/** A job about one run, on the orchestrator's queue. */
+function runJob(jobId: string) {
+  return defineJob({
+    id: jobId,
+    version: 1,
+    queue: 'maestro-runs',
+    payload: z.object({ ...scoped, runId: id }),
+    timeoutMs: 30_000,
+    ...ENGINE_RETRY,
+  });
+}
+
 export const jobs = {
   /** Liveness round trip: proves a worker consumes from Redis. */
   systemPing: defineJob({
@@ -37,25 +55,9 @@ export const jobs = {
    * sent by startRun, after approvals and reruns, and by the reconciler. Attempts cover the
    * graph being briefly unavailable.
    */
-  runAdvance: defineJob({
-    id: 'run.advance',
-    version: 1,
-    queue: 'maestro-runs',
-    payload: z.object({ ...scoped, runId: id }),
-    attempts: 12,
-    backoffMs: 250,
-    timeoutMs: 30_000,
-  }),
+  runAdvance: runJob('run.advance'),
   /** Fires at a run's deadline (manifest `timeout`): a run still RUNNING then FAILS. */
-  runDeadline: defineJob({
-    id: 'run.deadline',
-    version: 1,
-    queue: 'maestro-runs',
-    payload: z.object({ ...scoped, runId: id }),
-    attempts: 12,
-    backoffMs: 250,
-    timeoutMs: 30_000,
-  }),
+  runDeadline: runJob('run.deadline'),
   /**
    * Execute one attempt of a task. The job only says what to look at: the executor claims the
    * task in the graph first, so a redelivered or duplicate job never runs a recorded step.
@@ -66,8 +68,7 @@ export const jobs = {
     version: 1,
     queue: 'maestro-tasks',
     payload: z.object({ ...scoped, runId: id, taskId: id, attempt: z.number().int().min(1).max(1_000_000) }),
-    attempts: 12,
-    backoffMs: 250,
+    ...ENGINE_RETRY,
     timeoutMs: 24 * 3600_000,
   }),
   /**
@@ -79,8 +80,7 @@ export const jobs = {
     version: 1,
     queue: 'maestro-schedules',
     payload: z.object({ ...scoped, scheduleId: id }),
-    attempts: 12,
-    backoffMs: 250,
+    ...ENGINE_RETRY,
     timeoutMs: 60_000,
   }),
 } as const;
