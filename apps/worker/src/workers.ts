@@ -20,10 +20,9 @@ import {
   handleRunAdvance,
   handleRunDeadline,
   handleTaskExecute,
-  reconcile,
-  takeOverOwnClaims,
 } from './engine/engine.ts';
 import { tenantSlots } from './engine/fairness.ts';
+import { reconcile, takeOverOwnClaims } from './engine/reconciler.ts';
 import { handleScheduleFire, syncSchedules } from './engine/scheduler.ts';
 import { systemPing } from './handlers/system-ping.ts';
 import { createPolicyStepGuard } from './step-guard.ts';

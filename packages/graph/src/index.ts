@@ -29,7 +29,6 @@ export type {
   EagerOptions,
   NewEvent,
   StepFailure,
-  StrandedWork,
   TaskOutcome,
   TaskRef,
 } from './engine.ts';
@@ -39,12 +38,12 @@ export {
   completeTasks,
   expireRun,
   failTask,
-  findStrandedWork,
   parkTask,
   releaseClaim,
-  releaseClaimsOf,
   renewLease,
 } from './engine.ts';
+export type { StrandedWork } from './engine-sweeps.ts';
+export { findStrandedWork, releaseClaimsOf } from './engine-sweeps.ts';
 export type { Graph, GraphOptions } from './graph.ts';
 export { createGraph, rows, toGraphError } from './graph.ts';
 export type { GraphEdgeRecord, GraphNodeRecord, RunParticipants } from './lineage.ts';
