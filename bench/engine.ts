@@ -1,17 +1,15 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import type { Scope } from '@maestro/domain';
 import { createGraph, type Graph } from '@maestro/graph';
-import { createPolicyEngine } from '@maestro/policy';
 import { createProducer, createRedis, type Producer } from '@maestro/queue';
 import {
   createPendingRun,
+  loadCompiledPolicy,
   loadServiceEnv,
   type PublishedManifest,
   publishManifest,
-  REPO_ROOT,
   uniqueName,
   uniqueTenantId,
   waitForRun,
@@ -77,11 +75,7 @@ export interface EngineBenchResult {
 export async function benchEngine(): Promise<EngineBenchResult> {
   const rows: Comparison[] = [];
   const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
-  const policy = await createPolicyEngine({
-    bundlePath: join(REPO_ROOT, 'policy-bundles/build/internal.tar.gz'),
-    profile: 'internal',
-    deadlineMs: 2000,
-  });
+  const policy = await loadCompiledPolicy();
   const scope: Scope = { tenantId: uniqueTenantId(), environment: 'dev', region: 'EU' };
   const prefix = uniqueName('bench-engine');
   const producer = createProducer({ url: env.REDIS_URL, prefix });

@@ -1,18 +1,12 @@
-import { join } from 'node:path';
 import { newId } from '@maestro/domain';
 import { createGraph, listDecisions } from '@maestro/graph';
-import { createPolicyEngine } from '@maestro/policy';
-import { loadServiceEnv, REPO_ROOT, uniqueTenantId } from '@maestro/testing';
+import { loadCompiledPolicy, loadServiceEnv, uniqueTenantId } from '@maestro/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPolicyStepGuard } from './step-guard.ts';
 
 const env = loadServiceEnv();
 const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
-const policy = await createPolicyEngine({
-  bundlePath: join(REPO_ROOT, 'policy-bundles/build/internal.tar.gz'),
-  profile: 'internal',
-  deadlineMs: 2000,
-});
+const policy = await loadCompiledPolicy();
 afterAll(async () => {
   await policy.close();
   await graph.close();

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { BUILTIN_STEP_TYPES, type Scope } from '@maestro/domain';
 import {
   createGraph,
@@ -8,14 +7,14 @@ import {
   type TaskRecord,
   type TimelineEventRecord,
 } from '@maestro/graph';
-import { createPolicyEngine, type PolicyEngine } from '@maestro/policy';
+import type { PolicyEngine } from '@maestro/policy';
 import { createProducer } from '@maestro/queue';
 import {
   createPendingRun,
+  loadCompiledPolicy,
   loadServiceEnv,
   type PublishedManifest,
   publishManifest,
-  REPO_ROOT,
   uniqueName,
   uniqueTenantId,
   waitForRun,
@@ -59,11 +58,7 @@ export async function startTestEngine(
 ): Promise<TestEngine> {
   const env = loadServiceEnv();
   const graph = createGraph({ uri: env.NEO4J_URI, user: env.NEO4J_USER, password: env.NEO4J_PASSWORD });
-  const policy = await createPolicyEngine({
-    bundlePath: join(REPO_ROOT, 'policy-bundles/build/internal.tar.gz'),
-    profile: 'internal',
-    deadlineMs: 2000,
-  });
+  const policy = await loadCompiledPolicy();
   const scope: Scope = { tenantId: uniqueTenantId(), environment: 'dev', region: 'EU', ...overrides.scope };
   const otherScope: Scope = { ...scope, tenantId: uniqueTenantId() };
   const queuePrefix = uniqueName('mtest');
